@@ -1,0 +1,193 @@
+/**
+ * Every error the pool raises on purpose extends {@link PoolError} and carries a
+ * stable `code`. Match on `code` (or `instanceof`), never on the message.
+ *
+ * @module
+ */
+
+/** The stable codes of the errors this package raises. */
+export type PoolErrorCode =
+  | 'ERR_ACQUIRE_TIMEOUT'
+  | 'ERR_POOL_DISPOSED'
+  | 'ERR_POOL_QUEUE_FULL'
+  | 'ERR_NOT_BORROWED'
+  | 'ERR_CREATE_TIMEOUT'
+  | 'ERR_POOL_UNAVAILABLE'
+  | 'ERR_DESTROY_TIMEOUT'
+  | 'ERR_VALIDATE_TIMEOUT';
+
+/** Counts attached to errors raised while callers wait, so a log line says how busy the pool was. */
+export interface PoolCounts {
+  /** Live resources: idle + borrowed + being created. */
+  readonly size: number;
+  readonly idle: number;
+  readonly borrowed: number;
+  readonly creating: number;
+  /** Callers whose `acquire()` had not settled. */
+  readonly pending: number;
+  readonly maxSize: number;
+}
+
+// A brand shared by every copy of this package loaded in one process, so that
+// `instanceof PoolError` holds even when two versions are installed side by side.
+const kPoolError = Symbol.for('poolkeeper.PoolError');
+
+/** Base class of every error this package raises on purpose. */
+export class PoolError extends Error {
+  /** Stable identifier of the error kind; safe to match on. */
+  readonly code: PoolErrorCode;
+
+  constructor(code: PoolErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /** @internal */
+  get [kPoolError](): true {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === PoolError) {
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kPoolError] === true;
+    }
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+
+function describeCounts(counts: PoolCounts): string {
+  return (
+    `${counts.borrowed} borrowed, ${counts.idle} idle, ${counts.creating} being created, ` +
+    `${counts.pending} pending, maxSize ${counts.maxSize}`
+  );
+}
+
+/** `acquire()` waited longer than its timeout. `cause` is the last factory error, if creation was failing. */
+export class AcquireTimeoutError extends PoolError {
+  /** The pool's counts when the wait timed out. */
+  readonly counts: PoolCounts;
+  /** How long the caller was allowed to wait, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, counts: PoolCounts, cause?: unknown) {
+    const hint =
+      cause === undefined
+        ? 'Release resources sooner, raise maxSize, or raise acquireTimeoutMs.'
+        : 'Creating a resource is failing; see `cause`.';
+    super(
+      'ERR_ACQUIRE_TIMEOUT',
+      `acquire() timed out after ${timeoutMs} ms (${describeCounts(counts)}). ${hint}`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.counts = counts;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The pool was disposed: it hands out nothing more. */
+export class PoolDisposedError extends PoolError {
+  constructor(operation: string) {
+    super(
+      'ERR_POOL_DISPOSED',
+      `${operation} was called on a pool that is disposed. Create a new pool, or stop using this one before dispose().`,
+    );
+  }
+}
+
+/** `acquire()` found `maxWaiters` callers already waiting. */
+export class PoolQueueFullError extends PoolError {
+  readonly counts: PoolCounts;
+
+  constructor(maxWaiters: number, counts: PoolCounts) {
+    super(
+      'ERR_POOL_QUEUE_FULL',
+      `acquire() rejected: ${maxWaiters} callers are already waiting (maxWaiters) (${describeCounts(counts)}). ` +
+        'Shed load upstream, raise maxWaiters, or raise maxSize.',
+    );
+    this.counts = counts;
+  }
+}
+
+/** `release()`/`destroy()` was given something that is not currently borrowed from this pool. */
+export class NotBorrowedError extends PoolError {
+  constructor(operation: string, reason: 'released' | 'foreign') {
+    super(
+      'ERR_NOT_BORROWED',
+      reason === 'released'
+        ? `${operation}: this resource is not borrowed (it was already released or destroyed). Release each resource exactly once.`
+        : `${operation}: this value was not acquired from this pool. Pass the exact value acquire() returned.`,
+    );
+  }
+}
+
+/** A `factory` call took longer than `createTimeoutMs`. A resource that still arrives later is closed. */
+export class CreateTimeoutError extends PoolError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(
+      'ERR_CREATE_TIMEOUT',
+      `factory() did not settle within ${timeoutMs} ms (createTimeoutMs). Check that the backend is reachable, or raise createTimeoutMs.`,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The factory failed `failFastAfter` times in a row: the pool rejects waiters at once instead of
+ * letting each time out, until a creation succeeds. `cause` is the last factory error.
+ */
+export class PoolUnavailableError extends PoolError {
+  readonly consecutiveFailures: number;
+
+  constructor(consecutiveFailures: number, cause: unknown) {
+    super(
+      'ERR_POOL_UNAVAILABLE',
+      `No resource available: factory() failed ${consecutiveFailures} times in a row (failFastAfter), so the pool ` +
+        'fails fast until one creation succeeds. See `cause` for the last factory error.',
+      { cause },
+    );
+    this.consecutiveFailures = consecutiveFailures;
+  }
+}
+
+/** A `releaser` call took longer than `destroyTimeoutMs`; it was abandoned. Reported through the `error` event. */
+export class DestroyTimeoutError extends PoolError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(
+      'ERR_DESTROY_TIMEOUT',
+      `releaser() did not settle within ${timeoutMs} ms (destroyTimeoutMs); the resource was abandoned. ` +
+        'Make the releaser time-bound, or raise destroyTimeoutMs.',
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A `validate` call took longer than `validateTimeoutMs`; the resource counts as invalid and is closed. */
+export class ValidateTimeoutError extends PoolError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(
+      'ERR_VALIDATE_TIMEOUT',
+      `validate() did not settle within ${timeoutMs} ms (validateTimeoutMs); the resource was closed as invalid.`,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Node's convention for cancelled operations: `name === 'AbortError'`, `code === 'ABORT_ERR'`,
+ * and `cause` is the signal's reason.
+ */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR' as const;
+
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Typed events. An event nobody listens to costs one property check; a listener that throws
+ * never breaks the pool (its exception is re-thrown on a fresh stack, as `EventTarget` does).
+ * Unlike Node's `EventEmitter`, an `error` event with no listener is simply dropped.
+ *
+ * @module
+ */
+
+/** Why a resource left the pool. */
+export type DestroyReason =
+  /** Its lifetime (`recycleMs`) ended. */
+  | 'recycled'
+  /** Idle longer than `idleTimeoutMs`. */
+  | 'idle'
+  /** `validate` returned false, threw or timed out, or `reset` failed. */
+  | 'invalid'
+  /** Released while `maxIdle` resources were already idle. */
+  | 'overflow'
+  /** `destroy()` was called on it. */
+  | 'destroyed'
+  /** `clear()` retired it. */
+  | 'cleared'
+  /** The pool was disposed. */
+  | 'disposed';
+
+/** What failed, for an `error` event. */
+export type PoolOperation = 'create' | 'destroy' | 'validate' | 'reset';
+
+/** Payloads of the pool's events, by event name. */
+export interface PoolEvents<T> {
+  /** A resource was created and entered the pool. */
+  create: { readonly resource: T; readonly durationMs: number };
+  /** A resource left the pool; its releaser runs next. */
+  destroy: { readonly resource: T; readonly reason: DestroyReason };
+  /** A resource was handed to a caller. `waitedMs` is 0 when it was handed out without waiting. */
+  acquire: { readonly resource: T; readonly waitedMs: number };
+  /** A caller gave a resource back. */
+  release: { readonly resource: T };
+  /**
+   * A failure no caller saw: a releaser that threw, rejected or hung, a `validate`/`reset` that
+   * threw, a background creation that failed. `resource` is set when one was involved.
+   */
+  error: { readonly error: unknown; readonly operation: PoolOperation; readonly resource: T | undefined };
+  /** A resource has been borrowed longer than `leakDetectionMs`. `stack` is where it was acquired. */
+  leak: { readonly resource: T; readonly borrowedMs: number; readonly stack: string | undefined };
+}
+
+/** A listener of event `K`. */
+export type PoolListener<T, K extends keyof PoolEvents<T>> = (event: PoolEvents<T>[K]) => void;
+
+type ListenerTable<E> = { [K in keyof E]: ((event: E[K]) => void)[] | undefined };
+
+/** @internal A minimal typed emitter. */
+export class Emitter<E> {
+  /** Listener arrays by event name; `undefined` when none, so the pool can test presence cheaply. */
+  readonly listeners: ListenerTable<E>;
+
+  constructor(names: readonly (keyof E)[]) {
+    const table = {} as ListenerTable<E>;
+    for (const name of names) table[name] = undefined; // a fixed shape keeps property access monomorphic
+    this.listeners = table;
+  }
+
+  on<K extends keyof E>(name: K, listener: (event: E[K]) => void): void {
+    if (!(name in this.listeners)) throw new TypeError(`poolkeeper: unknown event ${JSON.stringify(String(name))}`);
+    if (typeof listener !== 'function') throw new TypeError('poolkeeper: listener must be a function');
+    // Copy on write: a listener that removes itself while the event is being emitted is safe.
+    this.listeners[name] = [...(this.listeners[name] ?? []), listener];
+  }
+
+  off<K extends keyof E>(name: K, listener: (event: E[K]) => void): void {
+    const current = this.listeners[name];
+    if (current === undefined) return;
+    const index = current.indexOf(listener);
+    if (index === -1) return;
+    const next = current.filter((_, i) => i !== index);
+    this.listeners[name] = next.length === 0 ? undefined : next;
+  }
+
+  emit<K extends keyof E>(name: K, event: E[K]): void {
+    const current = this.listeners[name];
+    if (current === undefined) return;
+    for (const listener of current) {
+      try {
+        listener(event);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}

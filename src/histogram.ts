@@ -1,0 +1,90 @@
+/**
+ * A fixed-size histogram of durations in milliseconds, for wait-time percentiles. Buckets grow
+ * by a factor of 2^(1/4) (about 19 %) from 1 µs to about 12 days, so memory never grows with
+ * traffic and recording is O(1). A percentile is reported as the upper bound of its bucket,
+ * capped at the largest value seen: at most 19 % above the true value, never below it.
+ *
+ * @module
+ */
+
+const STEPS_PER_OCTAVE = 4;
+const OCTAVES = 40; // 1 µs × 2^40 ≈ 1.1e9 ms
+const BUCKETS = STEPS_PER_OCTAVE * OCTAVES + 2; // + the zero bucket + the overflow bucket
+const MIN_MS = 0.001;
+
+/** Summary of recorded durations, in milliseconds. */
+export interface HistogramSnapshot {
+  readonly count: number;
+  readonly sumMs: number;
+  readonly maxMs: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+}
+
+export class DurationHistogram {
+  readonly #counts = new Float64Array(BUCKETS);
+  #count = 0;
+  #sum = 0;
+  #max = 0;
+
+  /** Records one duration. Non-finite and negative values count as zero. */
+  record(ms: number): void {
+    this.#count++;
+    if (!(ms > 0)) {
+      this.#counts[0]!++;
+      return;
+    }
+    if (ms === Infinity) ms = Number.MAX_VALUE;
+    this.#sum += ms;
+    if (ms > this.#max) this.#max = ms;
+    this.#counts[bucketOf(ms)]!++;
+  }
+
+  /** The value below which a fraction `q` (0 < q ≤ 1) of the recorded durations fall. */
+  percentile(q: number): number {
+    if (this.#count === 0) return 0;
+    const rank = Math.ceil(q * this.#count);
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.#counts[i]!;
+      if (seen >= rank) return Math.min(upperBound(i), this.#max);
+    }
+    return this.#max;
+  }
+
+  snapshot(): HistogramSnapshot {
+    return Object.freeze({
+      count: this.#count,
+      sumMs: this.#sum,
+      maxMs: this.#max,
+      p50Ms: this.percentile(0.5),
+      p90Ms: this.percentile(0.9),
+      p99Ms: this.percentile(0.99),
+    });
+  }
+
+  /** Upper bounds of the non-empty buckets with their cumulative counts, for exporters (Prometheus `le`). */
+  cumulativeBuckets(): { le: number; count: number }[] {
+    const out: { le: number; count: number }[] = [];
+    let seen = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      if (this.#counts[i] === 0) continue;
+      seen += this.#counts[i]!;
+      out.push({ le: upperBound(i), count: seen });
+    }
+    return out;
+  }
+}
+
+function bucketOf(ms: number): number {
+  if (ms <= MIN_MS) return 1;
+  const index = 1 + Math.ceil(Math.log2(ms / MIN_MS) * STEPS_PER_OCTAVE);
+  return index < BUCKETS ? index : BUCKETS - 1;
+}
+
+function upperBound(index: number): number {
+  if (index === 0) return 0;
+  if (index === BUCKETS - 1) return Infinity;
+  return MIN_MS * 2 ** ((index - 1) / STEPS_PER_OCTAVE);
+}

@@ -1,0 +1,92 @@
+/**
+ * Leases: a borrowed resource that gives itself back when disposed, for `using` blocks.
+ *
+ * @module
+ */
+
+/** The part of a pool a {@link Lease} needs. */
+export interface LeaseOwner<T> {
+  release(resource: T): void;
+  destroy(resource: T): Promise<void>;
+  isBorrowed(resource: T): boolean;
+}
+
+/**
+ * A resource borrowed from an {@link AsyncPool}. `await using lease = await pool.borrow()`
+ * releases it when the block ends, also when it throws.
+ */
+export class Lease<T> implements AsyncDisposable {
+  readonly #owner: LeaseOwner<T>;
+  #done = false;
+
+  /** @internal */
+  constructor(
+    /** The borrowed resource. */
+    readonly resource: T,
+    owner: LeaseOwner<T>,
+  ) {
+    this.#owner = owner;
+  }
+
+  /** True once the lease was released or destroyed. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Gives the resource back to the pool. @throws NotBorrowedError if the lease is already done. */
+  release(): void {
+    this.#owner.release(this.resource);
+    this.#done = true;
+  }
+
+  /** Closes a broken resource instead of giving it back (see `AsyncPool.destroy`). */
+  destroy(): Promise<void> {
+    const closed = this.#owner.destroy(this.resource);
+    this.#done = true;
+    return closed;
+  }
+
+  /** Releases the resource unless the lease is done or it was given back to the pool directly. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#owner.isBorrowed(this.resource)) this.#owner.release(this.resource);
+  }
+}
+
+/** The part of an {@link ObjectPool} a {@link SyncLease} needs. */
+export interface SyncLeaseOwner<T> {
+  release(object: T): void;
+  isBorrowed(object: T): boolean;
+}
+
+/** An object borrowed from an {@link ObjectPool}; `using lease = pool.borrow()` releases it at block end. */
+export class SyncLease<T> implements Disposable {
+  readonly #owner: SyncLeaseOwner<T>;
+  #done = false;
+
+  /** @internal */
+  constructor(
+    /** The borrowed object. */
+    readonly object: T,
+    owner: SyncLeaseOwner<T>,
+  ) {
+    this.#owner = owner;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Gives the object back. @throws NotBorrowedError if the lease is already done. */
+  release(): void {
+    this.#owner.release(this.object);
+    this.#done = true;
+  }
+
+  [Symbol.dispose](): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#owner.isBorrowed(this.object)) this.#owner.release(this.object);
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * The options of {@link AsyncPool}, their defaults, and their validation. Options are checked once,
+ * at construction, and resolved into a fully filled, frozen object; a wrong option throws a
+ * `TypeError` (wrong type, unknown key) or `RangeError` (out of range) naming the option and the value.
+ *
+ * @module
+ */
+
+/** Which idle resource `acquire()` hands out. */
+export type IdleStrategy = 'lifo' | 'fifo';
+
+/** Backoff for background creation (keep-warm refills and fail-fast probes). */
+export interface CreateRetryOptions {
+  /**
+   * Delay before the first retry, in milliseconds; doubles on each consecutive failure.
+   * @defaultValue 100
+   */
+  readonly minDelayMs?: number;
+  /**
+   * Upper bound of the delay, in milliseconds.
+   * @defaultValue 10 000
+   */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of {@link AsyncPool}. Times are in milliseconds. */
+export interface AsyncPoolOptions<T> {
+  /** Creates a resource. Required. It must not return `null` or `undefined`. */
+  readonly factory: () => T | Promise<T>;
+  /**
+   * Closes a resource for good. Its failures are reported through the `error` event, never thrown.
+   * @defaultValue a no-op
+   */
+  readonly releaser?: (resource: T) => void | Promise<void>;
+  /**
+   * Cap on live resources: idle + borrowed + being created. An integer ≥ 1, or `Infinity`.
+   * @defaultValue 10
+   */
+  readonly maxSize?: number;
+  /**
+   * Most idle resources kept; a release beyond it closes the resource. An integer, 0 ≤ maxIdle ≤ maxSize.
+   * @defaultValue `maxSize`
+   */
+  readonly maxIdle?: number;
+  /**
+   * Idle resources kept ready, refilled in the background (within `maxSize`). An integer, 0 ≤ minIdle ≤ maxIdle.
+   * @defaultValue 0
+   */
+  readonly minIdle?: number;
+  /**
+   * `'lifo'` hands out the most recently returned idle resource (keeps a warm core, lets the rest
+   * expire); `'fifo'` hands out the one idle longest (spreads use evenly).
+   * @defaultValue 'lifo'
+   */
+  readonly strategy?: IdleStrategy;
+  /**
+   * Maximum lifetime of a resource from its creation. An expired resource is never handed out:
+   * the pool's timer closes it while idle, and marks it to be closed when it comes back if borrowed.
+   * `Infinity` disables recycling.
+   * @defaultValue 3 600 000 (one hour)
+   */
+  readonly recycleMs?: number;
+  /**
+   * Spreads lifetimes: each resource lives `recycleMs × (1 − recycleJitter × random)`, so resources
+   * created together do not all expire at the same instant. A number in [0, 1].
+   * @defaultValue 0.1
+   */
+  readonly recycleJitter?: number;
+  /**
+   * How long `acquire()` may wait (for a release, a creation and validation together) before it
+   * rejects with `AcquireTimeoutError`. A number > 0, or `Infinity`.
+   * @defaultValue 30 000
+   */
+  readonly acquireTimeoutMs?: number;
+  /**
+   * Most callers queued while the pool is at `maxSize` with nothing idle; the next is rejected at
+   * once with `PoolQueueFullError`. An integer ≥ 0, or `Infinity`.
+   * @defaultValue Infinity
+   */
+  readonly maxWaiters?: number;
+  /**
+   * Most `factory` calls in flight at once (prefill, refills and acquires alike). An integer ≥ 1.
+   * @defaultValue `min(maxSize, 16)`
+   */
+  readonly createConcurrency?: number;
+  /**
+   * Most `factory` calls started per second, to spare a database a connection storm after a
+   * failover. A number > 0, or `Infinity`.
+   * @defaultValue Infinity
+   */
+  readonly createRatePerSec?: number;
+  /**
+   * A `factory` call that takes longer fails with `CreateTimeoutError`; a resource that arrives
+   * later is closed. A number > 0, or `Infinity`.
+   * @defaultValue 30 000
+   */
+  readonly createTimeoutMs?: number;
+  /** Backoff of background creation after a failure. */
+  readonly createRetry?: CreateRetryOptions;
+  /**
+   * After this many consecutive factory failures, callers that would wait are rejected at once
+   * with `PoolUnavailableError` (cause: the last factory error) until a creation succeeds; the pool
+   * probes with `createRetry` backoff meanwhile. An integer ≥ 1, or `Infinity` (off).
+   * @defaultValue Infinity
+   */
+  readonly failFastAfter?: number;
+  /**
+   * Checked before a resource is handed out. `false`, a throw, or a timeout closes the resource
+   * and the pool tries the next idle one or creates a new one.
+   */
+  readonly validate?: (resource: T) => boolean | Promise<boolean>;
+  /**
+   * A validation that takes longer counts as failed. A number > 0, or `Infinity`.
+   * @defaultValue 5 000
+   */
+  readonly validateTimeoutMs?: number;
+  /**
+   * Skip validation for a resource idle less than this. 0 validates on every hand-out.
+   * @defaultValue 0
+   */
+  readonly validateIdleAfterMs?: number;
+  /** Runs on every release before the resource becomes idle again; a throw closes it instead. */
+  readonly reset?: (resource: T) => void | Promise<void>;
+  /**
+   * A `reset` that takes longer counts as failed: the resource is closed. A number > 0, or `Infinity`.
+   * @defaultValue 5 000
+   */
+  readonly resetTimeoutMs?: number;
+  /**
+   * Close resources idle longer than this, never going below `minIdle`. A number > 0, or `Infinity`.
+   * @defaultValue Infinity
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * A `releaser` call that takes longer is abandoned and reported as `DestroyTimeoutError`, so a
+   * hanging close never blocks `dispose()`. A number > 0, or `Infinity`.
+   * @defaultValue 5 000
+   */
+  readonly destroyTimeoutMs?: number;
+  /**
+   * A resource borrowed longer than this raises a `leak` event with the stack of its `acquire()`.
+   * The stack is captured only when this is set. A number > 0, or `Infinity` (off).
+   * @defaultValue Infinity
+   */
+  readonly leakDetectionMs?: number;
+  /**
+   * A label for this pool in statistics, events and traces.
+   * @defaultValue 'pool'
+   */
+  readonly name?: string;
+}
+
+/** Options of one `acquire()` call. */
+export interface AcquireOptions {
+  /** Cancels the wait: the call rejects with an `AbortError` whose `cause` is the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** Overrides the pool's `acquireTimeoutMs` for this call. A number > 0, or `Infinity`. */
+  readonly timeoutMs?: number;
+}
+
+/** @internal Options after validation, every default filled in. */
+export interface ResolvedOptions<T> {
+  readonly factory: () => T | Promise<T>;
+  readonly releaser: ((resource: T) => void | Promise<void>) | undefined;
+  readonly maxSize: number;
+  readonly maxIdle: number;
+  readonly minIdle: number;
+  readonly strategy: IdleStrategy;
+  readonly recycleMs: number;
+  readonly recycleJitter: number;
+  readonly acquireTimeoutMs: number;
+  readonly maxWaiters: number;
+  readonly createConcurrency: number;
+  readonly createRatePerSec: number;
+  readonly createTimeoutMs: number;
+  readonly createRetry: Required<CreateRetryOptions>;
+  readonly failFastAfter: number;
+  readonly validate: ((resource: T) => boolean | Promise<boolean>) | undefined;
+  readonly validateTimeoutMs: number;
+  readonly validateIdleAfterMs: number;
+  readonly reset: ((resource: T) => void | Promise<void>) | undefined;
+  readonly resetTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly destroyTimeoutMs: number;
+  readonly leakDetectionMs: number;
+  readonly name: string;
+}
+
+/** Defaults of {@link AsyncPoolOptions}, for documentation and tooling. */
+export const defaults = Object.freeze({
+  maxSize: 10,
+  minIdle: 0,
+  strategy: 'lifo' as IdleStrategy,
+  recycleMs: 3_600_000,
+  recycleJitter: 0.1,
+  acquireTimeoutMs: 30_000,
+  maxWaiters: Infinity,
+  createConcurrencyCap: 16,
+  createRatePerSec: Infinity,
+  createTimeoutMs: 30_000,
+  createRetry: Object.freeze({ minDelayMs: 100, maxDelayMs: 10_000 }),
+  failFastAfter: Infinity,
+  validateTimeoutMs: 5_000,
+  validateIdleAfterMs: 0,
+  resetTimeoutMs: 5_000,
+  idleTimeoutMs: Infinity,
+  destroyTimeoutMs: 5_000,
+  leakDetectionMs: Infinity,
+  name: 'pool',
+});
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set([
+  'factory', 'releaser', 'maxSize', 'maxIdle', 'minIdle', 'strategy', 'recycleMs', 'recycleJitter',
+  'acquireTimeoutMs', 'maxWaiters', 'createConcurrency', 'createRatePerSec', 'createTimeoutMs',
+  'createRetry', 'failFastAfter', 'validate', 'validateTimeoutMs', 'validateIdleAfterMs', 'reset',
+  'resetTimeoutMs', 'idleTimeoutMs', 'destroyTimeoutMs', 'leakDetectionMs', 'name',
+]);
+
+/** Renders a value for an error message: strings quoted, everything else as `String()` would. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol' || typeof value === 'bigint') return `${String(value)} (${typeof value})`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return 'an object';
+}
+
+function fail(Kind: typeof TypeError | typeof RangeError, name: string, expected: string, value: unknown): never {
+  throw new Kind(`poolkeeper: option "${name}" must be ${expected}; got ${show(value)}`);
+}
+
+/** An integer at least `min`, or `Infinity` when `infinite` is allowed; never a numeric string. */
+export function checkCount(name: string, value: unknown, min: number, infinite: boolean): number {
+  const expected = `an integer >= ${min}${infinite ? ' or Infinity' : ''}`;
+  if (typeof value !== 'number') fail(TypeError, name, expected, value);
+  if (value === Infinity && infinite) return value;
+  if (!Number.isInteger(value) || value < min) fail(RangeError, name, expected, value);
+  return value;
+}
+
+/** A duration in milliseconds: > 0 (or ≥ 0 when `zeroOk`), or `Infinity` when allowed. */
+export function checkDuration(name: string, value: unknown, zeroOk: boolean, infinite: boolean): number {
+  const expected = `a number of milliseconds ${zeroOk ? '>= 0' : '> 0'}${infinite ? ' or Infinity' : ''}`;
+  if (typeof value !== 'number') fail(TypeError, name, expected, value);
+  if (Number.isNaN(value) || value < 0 || (value === 0 && !zeroOk)) fail(RangeError, name, expected, value);
+  if (value === Infinity && !infinite) fail(RangeError, name, expected, value);
+  return value;
+}
+
+function checkFunction<F>(name: string, value: unknown, required: boolean): F | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'function') fail(TypeError, name, 'a function', value);
+  return value as F;
+}
+
+/** @internal Validates user options and fills in defaults. */
+export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions<T> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`poolkeeper: options must be an object with at least a factory; got ${show(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new TypeError(`poolkeeper: unknown option "${key}" (check its spelling); got ${show((options as unknown as Record<string, unknown>)[key])}`);
+    }
+  }
+  const o = options;
+  const factory = checkFunction<() => T | Promise<T>>('factory', o.factory, true)!;
+  const maxSize = o.maxSize === undefined ? defaults.maxSize : checkCount('maxSize', o.maxSize, 1, true);
+  const maxIdle = o.maxIdle === undefined ? maxSize : checkCount('maxIdle', o.maxIdle, 0, true);
+  if (maxIdle > maxSize) {
+    throw new RangeError(`poolkeeper: option "maxIdle" must be <= maxSize (${maxSize}); got ${maxIdle}`);
+  }
+  const minIdle = o.minIdle === undefined ? defaults.minIdle : checkCount('minIdle', o.minIdle, 0, false);
+  if (minIdle > maxSize) {
+    throw new RangeError(`poolkeeper: option "minIdle" must be <= maxSize (${maxSize}); got ${minIdle}`);
+  }
+  if (minIdle > maxIdle) {
+    throw new RangeError(`poolkeeper: option "minIdle" must be <= maxIdle (${maxIdle}); got ${minIdle}`);
+  }
+  const strategy = o.strategy ?? defaults.strategy;
+  if (strategy !== 'lifo' && strategy !== 'fifo') fail(TypeError, 'strategy', `"lifo" or "fifo"`, strategy);
+
+  let recycleJitter: number = defaults.recycleJitter;
+  if (o.recycleJitter !== undefined) {
+    if (typeof o.recycleJitter !== 'number') fail(TypeError, 'recycleJitter', 'a number from 0 to 1', o.recycleJitter);
+    if (!(o.recycleJitter >= 0 && o.recycleJitter <= 1)) {
+      fail(RangeError, 'recycleJitter', 'a number from 0 to 1', o.recycleJitter);
+    }
+    recycleJitter = o.recycleJitter;
+  }
+
+  let createRatePerSec: number = defaults.createRatePerSec;
+  if (o.createRatePerSec !== undefined) {
+    if (typeof o.createRatePerSec !== 'number') fail(TypeError, 'createRatePerSec', 'a number > 0 or Infinity', o.createRatePerSec);
+    if (!(o.createRatePerSec > 0)) fail(RangeError, 'createRatePerSec', 'a number > 0 or Infinity', o.createRatePerSec);
+    createRatePerSec = o.createRatePerSec;
+  }
+
+  let createRetry: Required<CreateRetryOptions> = defaults.createRetry;
+  if (o.createRetry !== undefined) {
+    if (typeof o.createRetry !== 'object' || o.createRetry === null) {
+      fail(TypeError, 'createRetry', 'an object { minDelayMs, maxDelayMs }', o.createRetry);
+    }
+    for (const key of Object.keys(o.createRetry)) {
+      if (key !== 'minDelayMs' && key !== 'maxDelayMs') {
+        throw new TypeError(`poolkeeper: unknown option "createRetry.${key}" (check its spelling)`);
+      }
+    }
+    const minDelayMs = o.createRetry.minDelayMs === undefined
+      ? defaults.createRetry.minDelayMs
+      : checkDuration('createRetry.minDelayMs', o.createRetry.minDelayMs, false, false);
+    const maxDelayMs = o.createRetry.maxDelayMs === undefined
+      ? Math.max(minDelayMs, defaults.createRetry.maxDelayMs)
+      : checkDuration('createRetry.maxDelayMs', o.createRetry.maxDelayMs, false, false);
+    if (maxDelayMs < minDelayMs) {
+      throw new RangeError(`poolkeeper: option "createRetry.maxDelayMs" must be >= createRetry.minDelayMs (${minDelayMs}); got ${maxDelayMs}`);
+    }
+    createRetry = Object.freeze({ minDelayMs, maxDelayMs });
+  }
+
+  const name = o.name ?? defaults.name;
+  if (typeof name !== 'string') fail(TypeError, 'name', 'a string', name);
+
+  const duration = (key: keyof AsyncPoolOptions<T>, fallback: number, zeroOk = false, infinite = true): number =>
+    o[key] === undefined ? fallback : checkDuration(key, o[key], zeroOk, infinite);
+
+  return Object.freeze({
+    factory,
+    releaser: checkFunction<(resource: T) => void | Promise<void>>('releaser', o.releaser, false),
+    maxSize,
+    maxIdle,
+    minIdle,
+    strategy,
+    recycleMs: duration('recycleMs', defaults.recycleMs),
+    recycleJitter,
+    acquireTimeoutMs: duration('acquireTimeoutMs', defaults.acquireTimeoutMs),
+    maxWaiters: o.maxWaiters === undefined ? defaults.maxWaiters : checkCount('maxWaiters', o.maxWaiters, 0, true),
+    createConcurrency: o.createConcurrency === undefined
+      ? Math.min(maxSize, defaults.createConcurrencyCap)
+      : checkCount('createConcurrency', o.createConcurrency, 1, true),
+    createRatePerSec,
+    createTimeoutMs: duration('createTimeoutMs', defaults.createTimeoutMs),
+    createRetry,
+    failFastAfter: o.failFastAfter === undefined ? defaults.failFastAfter : checkCount('failFastAfter', o.failFastAfter, 1, true),
+    validate: checkFunction<(resource: T) => boolean | Promise<boolean>>('validate', o.validate, false),
+    validateTimeoutMs: duration('validateTimeoutMs', defaults.validateTimeoutMs),
+    validateIdleAfterMs: duration('validateIdleAfterMs', defaults.validateIdleAfterMs, true, false),
+    reset: checkFunction<(resource: T) => void | Promise<void>>('reset', o.reset, false),
+    resetTimeoutMs: duration('resetTimeoutMs', defaults.resetTimeoutMs),
+    idleTimeoutMs: duration('idleTimeoutMs', defaults.idleTimeoutMs),
+    destroyTimeoutMs: duration('destroyTimeoutMs', defaults.destroyTimeoutMs),
+    leakDetectionMs: duration('leakDetectionMs', defaults.leakDetectionMs),
+    name,
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * The pool's record of one live resource: its state and the times that decide its fate.
+ *
+ * @internal
+ */
+import type { DestroyReason } from './events.js';
+
+/**
+ * - `idle`: in the idle store, ready to hand out.
+ * - `borrowed`: held by a caller.
+ * - `validating`: taken for a caller and being checked by `validate`.
+ * - `returning`: released, `reset` running before it may be reused.
+ * - `closed`: out of the pool; its releaser has been called or queued.
+ */
+export type ResourceState = 'idle' | 'borrowed' | 'validating' | 'returning' | 'closed';
+
+export class ResourceRecord<T> {
+  state: ResourceState = 'borrowed'; // a fresh record is outside the idle store until placed
+  /**
+   * Set when the resource must not be reused (its lifetime passed, or `clear()` was called
+   * while it was out): it is closed for this reason when it comes back.
+   */
+  retired: DestroyReason | undefined = undefined;
+  /** Clock reading when it last became idle; kept only when an option needs it. */
+  idleSince: number;
+  /** Clock reading when it was last handed out; kept only with leak detection. */
+  borrowedAt = 0;
+  /** Where it was acquired; captured only with leak detection. */
+  acquireStack: Error | undefined = undefined;
+  leakReported = false;
+  /** Times handed out. */
+  uses = 0;
+
+  constructor(
+    readonly resource: T,
+    readonly createdAt: number,
+    /** Clock reading at which its lifetime (`recycleMs`, jittered) ends. */
+    readonly expiresAt: number,
+  ) {
+    this.idleSince = createdAt;
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * `diagnostics_channel` tracing, the way APM tools (OpenTelemetry and others) subscribe to
+ * undici and pg: `tracingChannel('poolkeeper:acquire')` and `tracingChannel('poolkeeper:create')`
+ * publish start/end/asyncStart/asyncEnd/error. With no subscriber the cost is one boolean check.
+ *
+ * @module
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+
+/** Context object published on the tracing channels. `result`/`error` are filled in by Node. */
+export interface TraceContext {
+  /** The pool's `name` option. */
+  readonly pool: string;
+  result?: unknown;
+  error?: unknown;
+}
+
+/** Traces every `acquire()` from call to settlement. */
+export const acquireChannel = diagnosticsChannel.tracingChannel<unknown, TraceContext>('poolkeeper:acquire');
+/** Traces every `factory` call. */
+export const createChannel = diagnosticsChannel.tracingChannel<unknown, TraceContext>('poolkeeper:create');
