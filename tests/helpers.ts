@@ -48,3 +48,10 @@ export async function outcome<T>(promise: Promise<T>): Promise<{ ok: true; value
     return { ok: false, error };
   }
 }
+
+/**
+ * Fake timers and clock only. jest's defaults also fake queueMicrotask, nextTick and
+ * setImmediate, which p-queue and promise plumbing rely on; faking those would make
+ * `jest.getTimerCount()` count microtasks, not the pool's timers.
+ */
+export const FAKE_TIMERS_CONFIG = { doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] } as const;

@@ -1,0 +1,49 @@
+import { AsyncPool, ObjectPool } from '../../src/index.js';
+import { tracked } from '../helpers.js';
+
+describe('leases', () => {
+  test('await using returns the resource at the end of the block', async () => {
+    const t = tracked();
+    const pool = new AsyncPool({ factory: t.factory });
+    {
+      await using lease = await pool.borrow();
+      expect(pool.borrowed).toBe(1);
+      expect(lease.resource.id).toBe(1);
+    }
+    expect([pool.borrowed, pool.idle]).toEqual([0, 1]);
+  });
+
+  test('await using returns the resource when the block throws', async () => {
+    const t = tracked();
+    const pool = new AsyncPool({ factory: t.factory });
+    await expect(
+      (async () => {
+        await using lease = await pool.borrow();
+        void lease;
+        throw new Error('inside');
+      })(),
+    ).rejects.toThrow('inside');
+    expect([pool.borrowed, pool.idle]).toEqual([0, 1]);
+  });
+
+  test('a lease destroyed inside the block is not released again', async () => {
+    const t = tracked();
+    const pool = new AsyncPool({ factory: t.factory, releaser: t.releaser });
+    {
+      await using lease = await pool.borrow();
+      await lease.destroy();
+      expect(lease.done).toBe(true);
+    }
+    expect([pool.size, t.released.length]).toEqual([0, 1]);
+  });
+
+  test('using returns an ObjectPool object at block end', () => {
+    const pool = new ObjectPool({ factory: () => ({ n: 0 }) });
+    {
+      using lease = pool.borrow();
+      lease.object.n = 1;
+      expect(pool.borrowed).toBe(1);
+    }
+    expect([pool.borrowed, pool.idle]).toEqual([0, 1]);
+  });
+});

@@ -1,0 +1,64 @@
+import { NotBorrowedError, ObjectPool } from '../../src/index.js';
+
+describe('ObjectPool', () => {
+  test('reuses released objects and builds new ones when none is idle', () => {
+    let built = 0;
+    const pool = new ObjectPool({ factory: () => ({ id: ++built }) });
+    const a = pool.acquire();
+    const b = pool.acquire();
+    expect([a.id, b.id]).toEqual([1, 2]);
+    pool.release(a);
+    expect(pool.acquire()).toBe(a);
+    expect(built).toBe(2);
+  });
+
+  test('never caps the objects out, and keeps at most maxIdle idle', () => {
+    const pool = new ObjectPool({ factory: () => ({}), maxIdle: 2 });
+    const objects = Array.from({ length: 5 }, () => pool.acquire());
+    expect(pool.borrowed).toBe(5);
+    for (const o of objects) pool.release(o);
+    expect([pool.idle, pool.borrowed]).toEqual([2, 0]);
+  });
+
+  test('runs reset on release; an object whose reset throws is dropped and the error thrown', () => {
+    const pool = new ObjectPool({
+      factory: () => ({ data: [] as number[], poisoned: false }),
+      reset: (o) => {
+        if (o.poisoned) throw new Error('cannot reset');
+        o.data.length = 0;
+      },
+    });
+    const a = pool.acquire();
+    a.data.push(1);
+    pool.release(a);
+    expect(a.data).toEqual([]);
+    const b = pool.acquire();
+    b.poisoned = true;
+    expect(() => pool.release(b)).toThrow('cannot reset');
+    expect([pool.idle, pool.borrowed]).toEqual([0, 0]);
+  });
+
+  test('releasing twice or releasing a foreign object throws NotBorrowedError', () => {
+    const pool = new ObjectPool({ factory: () => ({}) });
+    const a = pool.acquire();
+    pool.release(a);
+    expect(() => pool.release(a)).toThrow(NotBorrowedError);
+    expect(() => pool.release({})).toThrow(NotBorrowedError);
+    expect(pool.idle).toBe(1);
+  });
+
+  test('use releases after the callback, also when it throws', () => {
+    const pool = new ObjectPool({ factory: () => ({}) });
+    expect(pool.use(() => 7)).toBe(7);
+    expect(() => pool.use(() => { throw new Error('x'); })).toThrow('x');
+    expect([pool.idle, pool.borrowed]).toEqual([1, 0]);
+  });
+
+  test.each([
+    [{}, /"factory"/],
+    [{ factory: () => ({}), maxIdle: -1 }, /"maxIdle"/],
+    [{ factory: () => ({}), maxIdel: 3 }, /"maxIdel"/],
+  ])('invalid options throw naming the option: %p', (options, name) => {
+    expect(() => new ObjectPool(options as never)).toThrow(name);
+  });
+});
