@@ -22,6 +22,7 @@ import {
   PoolDisposedError,
   PoolQueueFullError,
   PoolUnavailableError,
+  ResetTimeoutError,
   ValidateTimeoutError,
   type PoolCounts,
 } from './errors.js';
@@ -156,7 +157,10 @@ export class AsyncPool<T> implements AsyncDisposable {
   #borrowed = 0;
   /** Factory calls in flight, queued ones included; each holds a slot. */
   #creating = 0;
-  /** Of `#creating`: background ones (keep-warm refills, fail-fast probes). */
+  /**
+   * Of `#creating`: those no waiter asked for (prefill, keep-warm refills, fail-fast probes), which
+   * will end up idle; refills count them so prefill() and a refill never both fill the same gap.
+   */
   #creatingInBackground = 0;
   #pending = 0;
   /** Bumped by `clear()`: a creation started before it is closed when it arrives. */
@@ -305,7 +309,9 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#borrowed++;
       this.#stats.acquiredImmediately++;
       this.#stats.waits.record(0);
-      return Promise.resolve(this.#checkout(record, 0, undefined));
+      const resource = this.#checkout(record, 0, undefined);
+      if (this.#idle.length < this.#o.minIdle) this.#refill(); // keep minIdle ready: top up in the background
+      return Promise.resolve(resource);
     }
     return this.#enqueue(signal, timeoutMs);
   }
@@ -364,10 +370,13 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   async use<R>(fn: (resource: T) => R | Promise<R>, options?: AcquireOptions): Promise<R> {
     const resource = await this.acquire(options);
+    const uses = this.#records.get(resource)?.uses;
     try {
       return await fn(resource);
     } finally {
-      if (this.isBorrowed(resource)) this.release(resource);
+      // Only this borrow: if fn released the resource and it went to another caller, it is theirs.
+      const record = this.#records.get(resource);
+      if (record?.state === 'borrowed' && record.uses === uses) this.release(resource);
     }
   }
 
@@ -680,7 +689,9 @@ export class AsyncPool<T> implements AsyncDisposable {
     for (let waiter = this.#deadlines.peek(); waiter !== undefined; waiter = this.#deadlines.peek()) {
       // Timers have millisecond resolution: a deadline less than 1 ms away counts as reached.
       if (waiter.deadline - t >= 1) {
-        this.#waitTimer.schedule(waiter.deadline, t);
+        // Rejecting the others may have taken milliseconds (an Error each): arm the next timer
+        // from the clock now, not from when this pass began, or it would fire that much late.
+        this.#waitTimer.schedule(waiter.deadline, now());
         return;
       }
       this.#deadlines.shift();
@@ -717,12 +728,14 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   #create(kind: CreateKind): Promise<unknown> {
     this.#creating++;
-    if (kind === 'background') this.#creatingInBackground++;
+    if (kind !== 'acquire') this.#creatingInBackground++;
     const generation = this.#generation;
     return new Promise<unknown>((done) => {
       let started = 0;
       // While queued in p-queue (createConcurrency, createRatePerSec), dispose() can cancel it.
-      const queued = { cancel: () => done(this.#createFailed(new PoolDisposedError('prefill()'), kind)) };
+      const queued = {
+        cancel: () => done(this.#createFailed(new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.'), kind)),
+      };
       this.#queuedCreates.add(queued);
       const task = (): Promise<T> => {
         this.#queuedCreates.delete(queued);
@@ -786,7 +799,7 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   #created(resource: T, kind: CreateKind, generation: number, started: number): undefined {
     this.#creating--;
-    if (kind === 'background') this.#creatingInBackground--;
+    if (kind !== 'acquire') this.#creatingInBackground--;
     this.#consecutiveFailures = 0;
     this.#lastCreateError = undefined;
     this.#failingFast = false;
@@ -798,7 +811,6 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#records.set(resource, record);
     this.#borrowed++; // out of the idle store until placed
     this.#stats.created++;
-    if (lifetime !== Infinity) this.#maintenanceTimer.schedule(record.expiresAt, t);
     if (this.#events.listeners.create !== undefined) this.#events.emit('create', { resource, durationMs: t - started });
     if (generation !== this.#generation && !this.#disposing) {
       this.#borrowed--;
@@ -806,6 +818,8 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#slotFreed();
       return undefined;
     }
+    // Not while disposing: it is closed at once, and the timer would outlive the pool.
+    if (lifetime !== Infinity && !this.#disposing) this.#maintenanceTimer.schedule(record.expiresAt, t);
     // A fresh resource needs no validation.
     this.#return(record, false);
     this.#dispatch();
@@ -815,7 +829,7 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   #createFailed(error: unknown, kind: CreateKind): unknown {
     this.#creating--;
-    if (kind === 'background') this.#creatingInBackground--;
+    if (kind !== 'acquire') this.#creatingInBackground--;
     if (this.#disposing) {
       // Failed while shutting down: nobody waits for it.
       this.#checkDrained();
@@ -900,11 +914,14 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   #validated(record: ResourceRecord<T>, waiter: Waiter<T>, valid: boolean, error: unknown): void {
     if (record.state === 'closed') return; // dispose() closed it meanwhile
-    if (!valid) {
-      this.#stats.validationFailed++;
-      if (error !== undefined) this.#emitError(error, 'validate', record.resource);
+    // Retired while being validated (clear(), end of lifetime): never handed out, closed for that reason.
+    if (!valid || (record.retired !== undefined && waiter.state === 'serving')) {
+      if (!valid) {
+        this.#stats.validationFailed++;
+        if (error !== undefined) this.#emitError(error, 'validate', record.resource);
+      }
       this.#borrowed--;
-      this.#close(record, 'invalid');
+      this.#close(record, valid ? record.retired! : 'invalid');
       if (waiter.state === 'serving' && !this.#disposing) {
         // The caller keeps its place at the head of the queue.
         this.#serving.delete(waiter);
@@ -938,7 +955,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#return(record, mayValidate);
       return;
     }
-    callWithTimeout(() => result, timeoutMs, () => new Error(`reset() did not settle within ${timeoutMs} ms (resetTimeoutMs)`)).then(
+    callWithTimeout(() => result, timeoutMs, () => new ResetTimeoutError(timeoutMs)).then(
       () => {
         if (record.state !== 'closed') this.#return(record, mayValidate);
       },

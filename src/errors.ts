@@ -14,17 +14,22 @@ export type PoolErrorCode =
   | 'ERR_CREATE_TIMEOUT'
   | 'ERR_POOL_UNAVAILABLE'
   | 'ERR_DESTROY_TIMEOUT'
-  | 'ERR_VALIDATE_TIMEOUT';
+  | 'ERR_VALIDATE_TIMEOUT'
+  | 'ERR_RESET_TIMEOUT';
 
 /** Counts attached to errors raised while callers wait, so a log line says how busy the pool was. */
 export interface PoolCounts {
   /** Live resources: idle + borrowed + being created. */
   readonly size: number;
+  /** Idle resources ready to hand out. */
   readonly idle: number;
+  /** Resources held by callers, being validated for one, or being reset. */
   readonly borrowed: number;
+  /** `factory` calls in flight (queued ones included). */
   readonly creating: number;
   /** Callers whose `acquire()` had not settled. */
   readonly pending: number;
+  /** The pool's `maxSize` option. */
   readonly maxSize: number;
 }
 
@@ -48,6 +53,10 @@ export class PoolError extends Error {
     return true;
   }
 
+  /**
+   * `value instanceof PoolError` holds for errors from any copy of this package loaded in the
+   * process; subclasses test their own prototype chain as usual.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this === PoolError) {
       return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kPoolError] === true;
@@ -87,16 +96,18 @@ export class AcquireTimeoutError extends PoolError {
 
 /** The pool was disposed: it hands out nothing more. */
 export class PoolDisposedError extends PoolError {
-  constructor(operation: string) {
+  /** @param operation - What was refused, e.g. `'acquire()'`. @param message - Replaces the default message. */
+  constructor(operation: string, message?: string) {
     super(
       'ERR_POOL_DISPOSED',
-      `${operation} was called on a pool that is disposed. Create a new pool, or stop using this one before dispose().`,
+      message ?? `${operation} was called on a pool that is disposed. Create a new pool, or stop using this one before dispose().`,
     );
   }
 }
 
 /** `acquire()` found `maxWaiters` callers already waiting. */
 export class PoolQueueFullError extends PoolError {
+  /** The pool's counts when the call was rejected. */
   readonly counts: PoolCounts;
 
   constructor(maxWaiters: number, counts: PoolCounts) {
@@ -111,18 +122,23 @@ export class PoolQueueFullError extends PoolError {
 
 /** `release()`/`destroy()` was given something that is not currently borrowed from this pool. */
 export class NotBorrowedError extends PoolError {
-  constructor(operation: string, reason: 'released' | 'foreign') {
-    super(
-      'ERR_NOT_BORROWED',
-      reason === 'released'
-        ? `${operation}: this resource is not borrowed (it was already released or destroyed). Release each resource exactly once.`
-        : `${operation}: this value was not acquired from this pool. Pass the exact value acquire() returned.`,
-    );
+  /**
+   * @param reason - `'released'`: it was borrowed once and given back; `'foreign'`: this pool does not
+   * know it (never acquired from it, or already destroyed); `'unknown'`: the pool cannot tell which.
+   */
+  constructor(operation: string, reason: 'released' | 'foreign' | 'unknown') {
+    const why = {
+      released: 'this resource is not borrowed (it was already released). Release each resource exactly once.',
+      foreign: 'this value is not borrowed from this pool (never acquired from it, or already destroyed). Pass the exact value acquire() returned, once.',
+      unknown: 'this value is not borrowed from this pool (already released, or never acquired from it). Release each value acquire() returned exactly once.',
+    }[reason];
+    super('ERR_NOT_BORROWED', `${operation}: ${why}`);
   }
 }
 
 /** A `factory` call took longer than `createTimeoutMs`. A resource that still arrives later is closed. */
 export class CreateTimeoutError extends PoolError {
+  /** The `createTimeoutMs` option, in milliseconds. */
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number) {
@@ -139,6 +155,7 @@ export class CreateTimeoutError extends PoolError {
  * letting each time out, until a creation succeeds. `cause` is the last factory error.
  */
 export class PoolUnavailableError extends PoolError {
+  /** Consecutive `factory` failures when this error was raised. */
   readonly consecutiveFailures: number;
 
   constructor(consecutiveFailures: number, cause: unknown) {
@@ -154,6 +171,7 @@ export class PoolUnavailableError extends PoolError {
 
 /** A `releaser` call took longer than `destroyTimeoutMs`; it was abandoned. Reported through the `error` event. */
 export class DestroyTimeoutError extends PoolError {
+  /** The `destroyTimeoutMs` option, in milliseconds. */
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number) {
@@ -168,6 +186,7 @@ export class DestroyTimeoutError extends PoolError {
 
 /** A `validate` call took longer than `validateTimeoutMs`; the resource counts as invalid and is closed. */
 export class ValidateTimeoutError extends PoolError {
+  /** The `validateTimeoutMs` option, in milliseconds. */
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number) {
@@ -179,11 +198,26 @@ export class ValidateTimeoutError extends PoolError {
   }
 }
 
+/** A `reset` call took longer than `resetTimeoutMs`; the resource was closed instead of reused. Reported through the `error` event. */
+export class ResetTimeoutError extends PoolError {
+  /** The `resetTimeoutMs` option, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(
+      'ERR_RESET_TIMEOUT',
+      `reset() did not settle within ${timeoutMs} ms (resetTimeoutMs); the resource was closed instead of reused.`,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 /**
  * Node's convention for cancelled operations: `name === 'AbortError'`, `code === 'ABORT_ERR'`,
  * and `cause` is the signal's reason.
  */
 export class AbortError extends Error {
+  /** Always `'ABORT_ERR'`, as for Node's own aborted operations. */
   readonly code = 'ABORT_ERR' as const;
 
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {

@@ -29,20 +29,52 @@ export type PoolOperation = 'create' | 'destroy' | 'validate' | 'reset';
 /** Payloads of the pool's events, by event name. */
 export interface PoolEvents<T> {
   /** A resource was created and entered the pool. */
-  create: { readonly resource: T; readonly durationMs: number };
+  create: {
+    /** The new resource. */
+    readonly resource: T;
+    /** How long the `factory` call took, in milliseconds. */
+    readonly durationMs: number;
+  };
   /** A resource left the pool; its releaser runs next. */
-  destroy: { readonly resource: T; readonly reason: DestroyReason };
+  destroy: {
+    /** The resource leaving the pool. */
+    readonly resource: T;
+    /** Why it left. */
+    readonly reason: DestroyReason;
+  };
   /** A resource was handed to a caller. `waitedMs` is 0 when it was handed out without waiting. */
-  acquire: { readonly resource: T; readonly waitedMs: number };
+  acquire: {
+    /** The resource handed out. */
+    readonly resource: T;
+    /** How long the caller waited, in milliseconds. */
+    readonly waitedMs: number;
+  };
   /** A caller gave a resource back. */
-  release: { readonly resource: T };
+  release: {
+    /** The resource given back. */
+    readonly resource: T;
+  };
   /**
    * A failure no caller saw: a releaser that threw, rejected or hung, a `validate`/`reset` that
    * threw, a background creation that failed. `resource` is set when one was involved.
    */
-  error: { readonly error: unknown; readonly operation: PoolOperation; readonly resource: T | undefined };
+  error: {
+    /** What was thrown or rejected with, or the pool's timeout error. */
+    readonly error: unknown;
+    /** Which user callback failed. */
+    readonly operation: PoolOperation;
+    /** The resource involved; `undefined` for a failed creation. */
+    readonly resource: T | undefined;
+  };
   /** A resource has been borrowed longer than `leakDetectionMs`. `stack` is where it was acquired. */
-  leak: { readonly resource: T; readonly borrowedMs: number; readonly stack: string | undefined };
+  leak: {
+    /** The resource still borrowed. */
+    readonly resource: T;
+    /** How long it has been borrowed, in milliseconds. */
+    readonly borrowedMs: number;
+    /** The stack of the `acquire()` call that borrowed it. */
+    readonly stack: string | undefined;
+  };
 }
 
 /** A listener of event `K`. */

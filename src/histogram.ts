@@ -14,11 +14,17 @@ const MIN_MS = 0.001;
 
 /** Summary of recorded durations, in milliseconds. */
 export interface HistogramSnapshot {
+  /** Durations recorded. */
   readonly count: number;
+  /** Their sum. */
   readonly sumMs: number;
+  /** The largest one. */
   readonly maxMs: number;
+  /** Median (upper bound of its bucket, capped at `maxMs`). */
   readonly p50Ms: number;
+  /** 90th percentile (upper bound of its bucket, capped at `maxMs`). */
   readonly p90Ms: number;
+  /** 99th percentile (upper bound of its bucket, capped at `maxMs`). */
   readonly p99Ms: number;
 }
 

@@ -17,6 +17,7 @@ export {
   PoolUnavailableError,
   DestroyTimeoutError,
   ValidateTimeoutError,
+  ResetTimeoutError,
   AbortError,
   type PoolErrorCode,
   type PoolCounts,

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { NotBorrowedError } from './errors.js';
 
 /** The part of a pool a {@link Lease} needs. */
 export interface LeaseOwner<T> {
@@ -35,12 +36,16 @@ export class Lease<T> implements AsyncDisposable {
 
   /** Gives the resource back to the pool. @throws NotBorrowedError if the lease is already done. */
   release(): void {
+    // Checked here, not by the pool: after a release the same resource may be lent to someone
+    // else, and a second release through this lease must not return *their* borrow.
+    if (this.#done) throw new NotBorrowedError('lease.release()', 'released');
     this.#owner.release(this.resource);
     this.#done = true;
   }
 
-  /** Closes a broken resource instead of giving it back (see `AsyncPool.destroy`). */
+  /** Closes a broken resource instead of giving it back (see `AsyncPool.destroy`). Rejects with `NotBorrowedError` if the lease is already done. */
   destroy(): Promise<void> {
+    if (this.#done) return Promise.reject(new NotBorrowedError('lease.destroy()', 'released'));
     const closed = this.#owner.destroy(this.resource);
     this.#done = true;
     return closed;
@@ -74,16 +79,19 @@ export class SyncLease<T> implements Disposable {
     this.#owner = owner;
   }
 
+  /** True once the lease was released. */
   get done(): boolean {
     return this.#done;
   }
 
   /** Gives the object back. @throws NotBorrowedError if the lease is already done. */
   release(): void {
+    if (this.#done) throw new NotBorrowedError('lease.release()', 'released');
     this.#owner.release(this.object);
     this.#done = true;
   }
 
+  /** Releases the object unless the lease is done or it was given back to the pool directly. */
   [Symbol.dispose](): void {
     if (this.#done) return;
     this.#done = true;

@@ -88,7 +88,7 @@ export class ObjectPool<T> {
    * @throws whatever `reset` throws (the object is then dropped).
    */
   release(object: T): void {
-    if (!this.#borrowed.delete(object)) throw new NotBorrowedError('release()', 'foreign');
+    if (!this.#borrowed.delete(object)) throw new NotBorrowedError('release()', 'unknown');
     if (this.#reset !== undefined) this.#reset(object);
     if (this.#idle.length < this.#maxIdle) this.#idle.push(object);
   }

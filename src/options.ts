@@ -79,7 +79,7 @@ export interface AsyncPoolOptions<T> {
    */
   readonly maxWaiters?: number;
   /**
-   * Most `factory` calls in flight at once (prefill, refills and acquires alike). An integer ≥ 1.
+   * Most `factory` calls in flight at once (prefill, refills and acquires alike). An integer ≥ 1, or `Infinity`.
    * @defaultValue `min(maxSize, 16)`
    */
   readonly createConcurrency?: number;
@@ -144,7 +144,7 @@ export interface AsyncPoolOptions<T> {
    */
   readonly leakDetectionMs?: number;
   /**
-   * A label for this pool in statistics, events and traces.
+   * A label for this pool in `stats()` and in trace contexts.
    * @defaultValue 'pool'
    */
   readonly name?: string;
@@ -188,24 +188,48 @@ export interface ResolvedOptions<T> {
 
 /** Defaults of {@link AsyncPoolOptions}, for documentation and tooling. */
 export const defaults = Object.freeze({
+  /** Default of {@link AsyncPoolOptions.maxSize}. */
   maxSize: 10,
+  /** Default of {@link AsyncPoolOptions.minIdle}. */
   minIdle: 0,
+  /** Default of {@link AsyncPoolOptions.strategy}. */
   strategy: 'lifo' as IdleStrategy,
+  /** Default of {@link AsyncPoolOptions.recycleMs}. */
   recycleMs: 3_600_000,
+  /** Default of {@link AsyncPoolOptions.recycleJitter}. */
   recycleJitter: 0.1,
+  /** Default of {@link AsyncPoolOptions.acquireTimeoutMs}. */
   acquireTimeoutMs: 30_000,
+  /** Default of {@link AsyncPoolOptions.maxWaiters}. */
   maxWaiters: Infinity,
+  /** {@link AsyncPoolOptions.createConcurrency} defaults to `min(maxSize, createConcurrencyCap)`. */
   createConcurrencyCap: 16,
+  /** Default of {@link AsyncPoolOptions.createRatePerSec}. */
   createRatePerSec: Infinity,
+  /** Default of {@link AsyncPoolOptions.createTimeoutMs}. */
   createTimeoutMs: 30_000,
-  createRetry: Object.freeze({ minDelayMs: 100, maxDelayMs: 10_000 }),
+  /** Default of {@link AsyncPoolOptions.createRetry}. */
+  createRetry: Object.freeze({
+    /** Default of {@link CreateRetryOptions.minDelayMs}. */
+    minDelayMs: 100,
+    /** Default of {@link CreateRetryOptions.maxDelayMs}. */
+    maxDelayMs: 10_000,
+  }),
+  /** Default of {@link AsyncPoolOptions.failFastAfter}. */
   failFastAfter: Infinity,
+  /** Default of {@link AsyncPoolOptions.validateTimeoutMs}. */
   validateTimeoutMs: 5_000,
+  /** Default of {@link AsyncPoolOptions.validateIdleAfterMs}. */
   validateIdleAfterMs: 0,
+  /** Default of {@link AsyncPoolOptions.resetTimeoutMs}. */
   resetTimeoutMs: 5_000,
+  /** Default of {@link AsyncPoolOptions.idleTimeoutMs}. */
   idleTimeoutMs: Infinity,
+  /** Default of {@link AsyncPoolOptions.destroyTimeoutMs}. */
   destroyTimeoutMs: 5_000,
+  /** Default of {@link AsyncPoolOptions.leakDetectionMs}. */
   leakDetectionMs: Infinity,
+  /** Default of {@link AsyncPoolOptions.name}. */
   name: 'pool',
 });
 

@@ -8,7 +8,10 @@ import type { DestroyReason } from './events.js';
 import { DurationHistogram, type HistogramSnapshot } from './histogram.js';
 
 /** Resources destroyed since the pool was created, by reason. */
-export type DestroyedCounts = { readonly [R in DestroyReason]: number } & { readonly total: number };
+export type DestroyedCounts = { readonly [R in DestroyReason]: number } & {
+  /** The sum over every reason. */
+  readonly total: number;
+};
 
 /** An immutable snapshot of a pool's state and history. */
 export interface PoolStats {
@@ -17,6 +20,7 @@ export interface PoolStats {
   // gauges
   /** Live resources: idle + borrowed + being created. */
   readonly size: number;
+  /** Idle resources ready to hand out. */
   readonly idle: number;
   /** Out of the idle store: held by callers, being validated for one, or being reset. */
   readonly borrowed: number;
@@ -24,6 +28,7 @@ export interface PoolStats {
   readonly pending: number;
   /** `factory` calls in flight (queued in the create queue included). */
   readonly creating: number;
+  /** The pool's `maxSize` option. */
   readonly maxSize: number;
   // counters
   /** Resources handed to callers. */

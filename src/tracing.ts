@@ -11,7 +11,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 export interface TraceContext {
   /** The pool's `name` option. */
   readonly pool: string;
+  /** Set by Node when the traced call resolves: the resource. */
   result?: unknown;
+  /** Set by Node when the traced call rejects: the error. */
   error?: unknown;
 }
 

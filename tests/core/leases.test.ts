@@ -1,4 +1,4 @@
-import { AsyncPool, ObjectPool } from '../../src/index.js';
+import { AsyncPool, NotBorrowedError, ObjectPool } from '../../src/index.js';
 import { tracked } from '../helpers.js';
 
 describe('leases', () => {
@@ -45,5 +45,27 @@ describe('leases', () => {
       expect(pool.borrowed).toBe(1);
     }
     expect([pool.borrowed, pool.idle]).toEqual([0, 1]);
+  });
+});
+
+describe('a lease that is done', () => {
+  test("refuses a second release, which would return someone else's borrow", async () => {
+    const t = tracked();
+    const pool = new AsyncPool({ factory: t.factory, maxSize: 1 });
+    const lease = await pool.borrow();
+    lease.release();
+    const other = await pool.acquire(); // the same resource, now lent to someone else
+    expect(() => lease.release()).toThrow(NotBorrowedError);
+    await expect(lease.destroy()).rejects.toBeInstanceOf(NotBorrowedError);
+    expect(pool.isBorrowed(other)).toBe(true);
+  });
+
+  test('a SyncLease refuses a second release too', () => {
+    const pool = new ObjectPool({ factory: () => ({}) });
+    const lease = pool.borrow();
+    lease.release();
+    const other = pool.acquire();
+    expect(() => lease.release()).toThrow(NotBorrowedError);
+    expect(pool.isBorrowed(other)).toBe(true);
   });
 });
