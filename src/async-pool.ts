@@ -347,7 +347,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     }
     const t = now();
     const deadline = t + timeoutMs; // Infinity when there is no timeout
-    const waiter = new Waiter<T>(this.#owner, t, deadline, timeoutMs, signal);
+    const waiter = new Waiter<T>(this.#owner, t, timeoutMs, signal);
     if (this.#trackLeaks) waiter.acquireStack = new Error('acquired here');
     this.#pending++;
     this.#waiters.push(waiter);
@@ -873,6 +873,8 @@ export class AsyncPool<T> implements AsyncDisposable {
   /** Too many failures in a row: reject waiters now rather than letting each time out. */
   #failFast(): void {
     this.#failingFast = true;
+    // Prefill failures set no backoff: make sure a probe is scheduled, or nothing would end fail-fast.
+    if (!this.#retryPending) this.#backOff();
     const error = new PoolUnavailableError(this.#consecutiveFailures, this.#lastCreateError);
     for (const waiter of this.#waiters.drain()) {
       waiter.state = 'serving';

@@ -54,4 +54,6 @@ export async function outcome<T>(promise: Promise<T>): Promise<{ ok: true; value
  * setImmediate, which p-queue and promise plumbing rely on; faking those would make
  * `jest.getTimerCount()` count microtasks, not the pool's timers.
  */
-export const FAKE_TIMERS_CONFIG = { doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] } as const;
+export const FAKE_TIMERS_CONFIG: { doNotFake: ('queueMicrotask' | 'nextTick' | 'setImmediate')[] } = {
+  doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'],
+};

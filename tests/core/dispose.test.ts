@@ -115,13 +115,13 @@ describe('dispose', () => {
 
   test('await using disposes the pool at the end of the block', async () => {
     const t = tracked();
-    let escaped: AsyncPool<unknown> | undefined;
+    let escaped: { readonly disposed: boolean } | undefined;
     {
       await using pool = new AsyncPool({ factory: t.factory, releaser: t.releaser });
       pool.release(await pool.acquire());
       escaped = pool;
     }
-    expect(escaped.disposed).toBe(true);
+    expect(escaped?.disposed).toBe(true);
     expect(t.released).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import { Waiter, type WaiterOwner } from '../../src/waiter.js';
 import { WaiterQueue } from '../../src/waiter-queue.js';
 
 const owner: WaiterOwner<number> = { onWaiterAbort() {}, onWaiterTimeout() {} };
-const make = (): Waiter<number> => new Waiter<number>(owner, 0, Infinity, Infinity, undefined);
+const make = (): Waiter<number> => new Waiter<number>(owner, 0, Infinity, undefined);
 
 describe('WaiterQueue', () => {
   test('serves in arrival order and skips cancelled waiters', () => {

@@ -1,0 +1,67 @@
+/** An acquire that times out while creation has been failing carries the last factory error as its cause. */
+import { AcquireTimeoutError, AsyncPool } from '../../src/index.js';
+import { outcome } from '../helpers.js';
+import { gatedFactory, tick, useFakeClock } from './support.js';
+
+useFakeClock();
+
+test('timing out while a factory call it started still runs: cause is the last factory error', async () => {
+  const g = gatedFactory();
+  const pool = new AsyncPool({ factory: g.factory, releaser: g.releaser, maxSize: 1, acquireTimeoutMs: 1_000 });
+  const first = outcome(pool.acquire());
+  await tick(0);
+  const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  g.calls[0]!.fail(refused);
+  const r1 = await first;
+  expect(!r1.ok && r1.error).toBe(refused); // the caller whose creation failed gets the factory error
+  const second = outcome(pool.acquire()); // starts factory call 2, which hangs
+  await tick(999);
+  expect(g.calls).toHaveLength(2);
+  expect(pool.pending).toBe(1);
+  await tick(1);
+  const result = await second;
+  expect(result.ok).toBe(false);
+  if (!result.ok) {
+    expect(result.error).toBeInstanceOf(AcquireTimeoutError);
+    expect(result.error.code).toBe('ERR_ACQUIRE_TIMEOUT');
+    expect(result.error.cause).toBe(refused);
+    expect(result.error.timeoutMs).toBe(1_000);
+    expect(result.error.counts).toEqual({ size: 1, idle: 0, borrowed: 0, creating: 1, pending: 1, maxSize: 1 });
+  }
+  g.calls[1]!.succeed();
+  await tick(0);
+  await pool.dispose();
+});
+
+test('no cause when no creation has failed', async () => {
+  const g = gatedFactory();
+  const pool = new AsyncPool({ factory: g.factory, releaser: g.releaser, acquireTimeoutMs: 1_000 });
+  const result = outcome(pool.acquire());
+  await tick(1_000);
+  const r = await result;
+  expect(!r.ok && r.error).toBeInstanceOf(AcquireTimeoutError);
+  expect(!r.ok && 'cause' in r.error).toBe(false);
+  g.calls[0]!.succeed();
+  await pool.dispose();
+});
+
+test('a success in between clears the cause', async () => {
+  const g = gatedFactory();
+  const pool = new AsyncPool({ factory: g.factory, releaser: g.releaser, maxSize: 2, acquireTimeoutMs: 1_000 });
+  const failed = outcome(pool.acquire());
+  await tick(0);
+  g.calls[0]!.fail(new Error('refused'));
+  await failed;
+  const ok = pool.acquire();
+  await tick(0);
+  const r = g.calls[1]!.succeed();
+  expect(await ok).toBe(r);
+  const timedOut = outcome(pool.acquire());
+  await tick(1_000);
+  const t = await timedOut;
+  expect(!t.ok && t.error).toBeInstanceOf(AcquireTimeoutError);
+  expect(!t.ok && t.error.cause).toBeUndefined();
+  pool.release(r);
+  g.calls[2]!.succeed();
+  await pool.dispose();
+});
