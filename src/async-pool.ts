@@ -369,14 +369,15 @@ export class AsyncPool<T> implements AsyncDisposable {
    * rethrown). If `fn` already released or destroyed the resource, nothing more is done.
    */
   async use<R>(fn: (resource: T) => R | Promise<R>, options?: AcquireOptions): Promise<R> {
+    // Checked before acquiring: a caller should not wait for a resource only to fail with it.
+    if (typeof fn !== 'function') throw new TypeError(`poolkeeper: use() argument "fn" must be a function; got ${show(fn)}`);
     const resource = await this.acquire(options);
     const uses = this.#records.get(resource)?.uses;
     try {
       return await fn(resource);
     } finally {
       // Only this borrow: if fn released the resource and it went to another caller, it is theirs.
-      const record = this.#records.get(resource);
-      if (record?.state === 'borrowed' && record.uses === uses) this.release(resource);
+      if (this.#lentAs(resource, uses)) this.release(resource);
     }
   }
 
@@ -386,7 +387,24 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   async borrow(options?: AcquireOptions): Promise<Lease<T>> {
     const resource = await this.acquire(options);
-    return new Lease(resource, this);
+    const uses = this.#records.get(resource)?.uses;
+    // The lease acts on this borrow only: a resource given back directly and lent again belongs
+    // to its new holder (disposing the lease leaves it alone; release()/destroy() throw).
+    const lentAgain = (r: T): boolean => this.isBorrowed(r) && !this.#lentAs(r, uses);
+    return new Lease(resource, {
+      release: (r) => {
+        if (lentAgain(r)) throw new NotBorrowedError('release()', 'released');
+        this.release(r);
+      },
+      destroy: (r) => (lentAgain(r) ? Promise.reject(new NotBorrowedError('destroy()', 'released')) : this.destroy(r)),
+      isBorrowed: (r) => this.#lentAs(r, uses),
+    });
+  }
+
+  /** True while `resource` is still out on the borrow during which its use count was `uses`. */
+  #lentAs(resource: T, uses: number | undefined): boolean {
+    const record = this.#records.get(resource);
+    return record !== undefined && record.state === 'borrowed' && record.uses === uses;
   }
 
   // ───────────────────────────── release / destroy ─────────────────────────────
@@ -454,9 +472,9 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   async prefill(count?: number): Promise<void> {
     const limit = this.#maxIdle;
-    const target = count === undefined ? (limit === Infinity ? this.#o.minIdle : limit) : checkCount('count', count, 0, false);
+    const target = count === undefined ? (limit === Infinity ? this.#o.minIdle : limit) : checkCount('count', count, 0, false, 'prefill() argument');
     if (target > limit) {
-      throw new RangeError(`poolkeeper: prefill(count): "count" must be <= maxIdle (${limit}), since resources beyond it would be closed at once; got ${target}`);
+      throw new RangeError(`poolkeeper: prefill() argument "count" must be <= maxIdle (${limit}), since resources beyond it would be closed at once; got ${target}`);
     }
     if (this.#disposing) throw new PoolDisposedError('prefill()');
     const jobs: Promise<unknown>[] = [];
@@ -492,6 +510,11 @@ export class AsyncPool<T> implements AsyncDisposable {
     if (options !== undefined) {
       if (typeof options !== 'object' || options === null) {
         return Promise.reject(new TypeError(`poolkeeper: dispose() options must be an object; got ${show(options)}`));
+      }
+      for (const key of Object.keys(options)) {
+        if (key !== 'timeoutMs') {
+          return Promise.reject(new TypeError(`poolkeeper: unknown dispose() option "${key}" (expected timeoutMs)`));
+        }
       }
       if (options.timeoutMs !== undefined) {
         try {
@@ -547,7 +570,8 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#forceClosed = new Set();
     for (const record of [...this.#records.values()]) {
       if (record.state === 'idle' || record.state === 'closed') continue;
-      this.#forceClosed.add(record.resource);
+      // Only a holder may still release it; one being validated or reset has none.
+      if (record.state === 'borrowed') this.#forceClosed.add(record.resource);
       this.#borrowed--;
       this.#close(record, 'disposed');
     }
@@ -838,7 +862,9 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#stats.createFailed++;
     this.#consecutiveFailures++;
     this.#lastCreateError = error;
-    if (kind === 'acquire') {
+    // #dispatch lets waiters count on any creation in flight, a keep-warm one too: when waiters
+    // outnumber the creations started for them, this one was theirs, and so is its error.
+    if (kind === 'acquire' || this.#waiters.length > this.#creating - this.#creatingInBackground) {
       // The resource would have gone to the oldest waiter: that caller gets the error.
       const waiter = this.#waiters.shift();
       if (waiter !== undefined) {
@@ -891,6 +917,9 @@ export class AsyncPool<T> implements AsyncDisposable {
       if (this.#creating === 0) void this.#create('background');
       return;
     }
+    // Not while a waiter's resource is being validated: a resource made now would land idle, be
+    // the next one validated if the check fails, and so on without end. Refilled after.
+    if (this.#serving.size !== 0) return;
     const minIdle = this.#o.minIdle;
     while (this.#idle.length + this.#creatingInBackground < minIdle && this.size < this.#maxSize) {
       void this.#create('background');
@@ -907,8 +936,24 @@ export class AsyncPool<T> implements AsyncDisposable {
   #validateFor(record: ResourceRecord<T>, waiter: Waiter<T>): void {
     record.state = 'validating';
     this.#serving.add(waiter);
+    let result: boolean | Promise<boolean>;
+    try {
+      result = this.#validate!(record.resource);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    if (result === true) {
+      // A synchronous pass (a local "is the socket open" check) hands over at once: no promise,
+      // no timer. Failures still take the asynchronous path below, so that a run of invalid idle
+      // resources never recurses through #dispatch.
+      this.#serving.delete(waiter);
+      this.#handOver(record, waiter);
+      if (this.#o.minIdle !== 0) this.#refill();
+      return;
+    }
+    const pending = result;
     const timeoutMs = this.#o.validateTimeoutMs;
-    callWithTimeout(() => this.#validate!(record.resource), timeoutMs, () => new ValidateTimeoutError(timeoutMs)).then(
+    callWithTimeout(() => pending, timeoutMs, () => new ValidateTimeoutError(timeoutMs)).then(
       (valid) => this.#validated(record, waiter, valid === true, undefined),
       (error: unknown) => this.#validated(record, waiter, false, error),
     );
@@ -939,6 +984,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       return;
     }
     this.#handOver(record, waiter);
+    if (this.#o.minIdle !== 0) this.#refill(); // now it is out: top the idle store up
   }
 
   #resetThenReturn(record: ResourceRecord<T>): void {

@@ -100,6 +100,7 @@ export class ObjectPool<T> {
 
   /** Acquires an object, runs `fn` with it, and releases it (also when `fn` throws). */
   use<R>(fn: (object: T) => R): R {
+    if (typeof fn !== 'function') throw new TypeError(`poolkeeper: use() argument "fn" must be a function; got ${show(fn)}`);
     const object = this.acquire();
     try {
       return fn(object);

@@ -250,16 +250,19 @@ export function show(value: unknown): string {
   return 'an object';
 }
 
-function fail(Kind: typeof TypeError | typeof RangeError, name: string, expected: string, value: unknown): never {
-  throw new Kind(`poolkeeper: option "${name}" must be ${expected}; got ${show(value)}`);
+/** What a checked value is, for the message: an option, or a named argument of a call. */
+type Subject = 'option' | `${string} argument`;
+
+function fail(Kind: typeof TypeError | typeof RangeError, name: string, expected: string, value: unknown, subject: Subject = 'option'): never {
+  throw new Kind(`poolkeeper: ${subject} "${name}" must be ${expected}; got ${show(value)}`);
 }
 
 /** An integer at least `min`, or `Infinity` when `infinite` is allowed; never a numeric string. */
-export function checkCount(name: string, value: unknown, min: number, infinite: boolean): number {
+export function checkCount(name: string, value: unknown, min: number, infinite: boolean, subject: Subject = 'option'): number {
   const expected = `an integer >= ${min}${infinite ? ' or Infinity' : ''}`;
-  if (typeof value !== 'number') fail(TypeError, name, expected, value);
+  if (typeof value !== 'number') fail(TypeError, name, expected, value, subject);
   if (value === Infinity && infinite) return value;
-  if (!Number.isInteger(value) || value < min) fail(RangeError, name, expected, value);
+  if (!Number.isInteger(value) || value < min) fail(RangeError, name, expected, value, subject);
   return value;
 }
 

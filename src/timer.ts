@@ -27,7 +27,7 @@ export class DeadlineTimer {
   /** Makes sure the timer fires no later than `at` (clock milliseconds), given the clock reads `now`. */
   schedule(at: number, now: number): void {
     if (!(at < this.#at)) return; // also ignores NaN and Infinity
-    if (this.#handle !== undefined) clearTimeout(this.#handle);
+    this.#clear();
     this.#at = at;
     const delay = Math.min(Math.max(Math.ceil(at - now), 0), MAX_DELAY_MS);
     this.#handle = setTimeout(() => {
@@ -39,8 +39,18 @@ export class DeadlineTimer {
   }
 
   cancel(): void {
-    if (this.#handle !== undefined) clearTimeout(this.#handle);
+    this.#clear();
     this.#handle = undefined;
     this.#at = Infinity;
+  }
+
+  // Node keeps the list of a cleared *unref'd* timer until its delay would have elapsed (it
+  // expects such timers to come back), so re-arming with ever-different long delays piled up one
+  // list per re-arm, for up to an hour. Ref'ing first makes clearTimeout drop the list; nothing
+  // runs in between, so the process is never held open.
+  #clear(): void {
+    if (this.#handle === undefined) return;
+    this.#handle.ref?.();
+    clearTimeout(this.#handle);
   }
 }

@@ -16,12 +16,17 @@ export interface WaiterOwner<T> {
   onWaiterTimeout(waiter: Waiter<T>): void;
 }
 
+/** Arrival order across every pool; a clock reading can tie. */
+let arrivals = 0;
+
 function onTimer<T>(waiter: Waiter<T>): void {
   waiter.timer = undefined;
   waiter.owner.onWaiterTimeout(waiter);
 }
 
 export class Waiter<T> {
+  /** Arrival order: a smaller number arrived earlier. */
+  readonly arrival = arrivals++;
   state: WaiterState = 'waiting';
   readonly promise: Promise<T>;
   resolve!: (resource: T) => void;
@@ -37,8 +42,7 @@ export class Waiter<T> {
     readonly owner: WaiterOwner<T>,
     /** Clock reading when the caller started waiting, for wait-time statistics. */
     readonly enqueuedAt: number,
-    /** Clock reading after which it times out; `Infinity` for none. */
-    readonly deadline: number,
+    /** How long it may wait, in milliseconds; `Infinity` for no timeout. */
     readonly timeoutMs: number,
     readonly signal: AbortSignal | undefined,
   ) {
@@ -48,6 +52,14 @@ export class Waiter<T> {
     });
     // The waiter is its own abort listener (`handleEvent`), so no closure is allocated per call.
     if (signal !== undefined) signal.addEventListener('abort', this, { once: true });
+  }
+
+  /**
+   * Clock reading after which it times out; `Infinity` for none. Computed rather than stored: a
+   * stored clock reading is a boxed double, 24 B more per waiter (2.4 MB for 100k waiters).
+   */
+  get deadline(): number {
+    return this.enqueuedAt + this.timeoutMs;
   }
 
   /** Arms a timer of its own (per-call timeouts). The timer never keeps the process alive. */
@@ -69,6 +81,9 @@ export class Waiter<T> {
     if (this.state === 'settled') return false;
     this.state = 'settled';
     if (this.timer !== undefined) {
+      // Node keeps a cleared unref'd timer's list until its delay would have run out; ref'ing it
+      // first frees it now (see DeadlineTimer). Only per-call timeouts have a timer here.
+      this.timer.ref?.();
       clearTimeout(this.timer);
       this.timer = undefined;
     }

@@ -274,3 +274,21 @@ describe('validateIdleAfterMs', () => {
     }
   });
 });
+
+test('a synchronous true hands the resource over without waiting on a promise', async () => {
+  const calls: string[] = [];
+  let n = 0;
+  const pool = new AsyncPool({ factory: () => ({ id: ++n }), validate: () => { calls.push('validate'); return true; } });
+  const r = await pool.acquire();
+  pool.release(r);
+  const again = pool.acquire();
+  // Served within the same tick: resolved before any other microtask queued after it runs.
+  const order: string[] = [];
+  void again.then(() => order.push('acquired'));
+  await Promise.resolve();
+  order.push('next microtask');
+  await again;
+  expect(order).toEqual(['acquired', 'next microtask']);
+  expect(await again).toBe(r);
+  expect(calls).toEqual(['validate']);
+});
