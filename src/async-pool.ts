@@ -336,8 +336,10 @@ export class AsyncPool<T> implements AsyncDisposable {
   }
 
   #enqueue(signal: AbortSignal | undefined, timeoutMs: number): Promise<T> {
-    if (this.#idle.length === 0 && this.size >= this.#maxSize &&
-        this.#waiters.length - this.#creating >= this.#o.maxWaiters) {
+    // maxWaiters first: with the default (Infinity) that one comparison settles it, and the
+    // waiter path does not compute `size` for nothing.
+    if (this.#waiters.length - this.#creating >= this.#o.maxWaiters &&
+        this.#idle.length === 0 && this.size >= this.#maxSize) {
       this.#stats.rejectedQueueFull++;
       return Promise.reject(new PoolQueueFullError(this.#o.maxWaiters, this.#counts()));
     }
@@ -360,7 +362,10 @@ export class AsyncPool<T> implements AsyncDisposable {
         waiter.armTimer(timeoutMs);
       }
     }
-    this.#dispatch();
+    // With nothing idle and no room to create, dispatch has nothing to do (and a pool failing
+    // fast with nothing idle rejected above): on a busy pool, skipping it saves a call on every
+    // queued acquire (with the two edits nearby, ~10 % of scenario 2 in bench/).
+    if (this.#idle.length !== 0 || this.size < this.#maxSize) this.#dispatch();
     return waiter.promise;
   }
 
@@ -423,7 +428,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     }
     this.#stats.released++;
     if (this.#events.listeners.release !== undefined) this.#events.emit('release', { resource });
-    if (this.#reset !== undefined) {
+    if (this.#reset !== undefined && !this.#disposing) { // while disposing it is closed anyway
       this.#resetThenReturn(record);
       return;
     }
@@ -663,7 +668,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#slotFreed();
       return;
     }
-    const waiter = this.#waiters.shift();
+    const waiter = this.#waiters.length === 0 ? undefined : this.#waiters.shift(); // no queue walk when nobody waits
     if (waiter !== undefined) {
       waiter.state = 'serving';
       this.#serve(record, waiter, validateForWaiter && this.#validate !== undefined);

@@ -108,3 +108,14 @@ test('after a successful async reset the resource goes straight to the oldest wa
   pool.release(r);
   await pool.dispose();
 });
+
+test('a resource released while the pool is disposing is closed without a reset', async () => {
+  const resets: number[] = [];
+  const { f, pool } = poolWith({ reset: (c) => void resets.push(c.id) });
+  const r = await pool.acquire();
+  const disposing = pool.dispose();
+  pool.release(r);
+  await disposing;
+  expect(resets).toEqual([]);
+  expect(f.released).toEqual([r]);
+});
