@@ -77,17 +77,39 @@ describe('with fake timers', () => {
 });
 
 describe('with real timers', () => {
-  /** Timers that keep the process alive (Node lists only ref'd timers as active resources). */
-  function refTimers(): number {
-    return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+  /**
+   * Collects the timers the pool arms. Only timers set from the library's own code count: the
+   * process-wide count of ref'd timers (`process.getActiveResourcesInfo()`) also sees whatever
+   * earlier test files left running in this jest worker.
+   */
+  function recordPoolTimers(): { handles: NodeJS.Timeout[]; restore(): void } {
+    const handles: NodeJS.Timeout[] = [];
+    const original = globalThis.setTimeout;
+    const spy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
+      const handle = original(...args);
+      if (/[\\/]src[\\/]/.test(new Error().stack ?? '')) handles.push(handle);
+      return handle;
+    }) as typeof setTimeout);
+    return { handles, restore: () => spy.mockRestore() };
+  }
+
+  /**
+   * Armed timers that keep the process alive. A cleared timer is left out: the pool ref()s a
+   * timer just before clearing it (so Node frees its list at once), and Node has no public flag
+   * for "still armed", hence `_destroyed`.
+   */
+  function keepingAlive(handles: NodeJS.Timeout[]): NodeJS.Timeout[] {
+    return handles.filter((h) => h.hasRef() && !(h as unknown as { _destroyed: boolean })._destroyed);
   }
 
   test('every timer the pool arms is unref\'d', async () => {
-    const before = refTimers();
-    const control = setTimeout(() => {}, 60_000); // the measurement does see a ref'd timer
-    expect(refTimers()).toBe(before + 1);
-    clearTimeout(control);
-    const armed = jest.spyOn(globalThis, 'setTimeout');
+    const control = recordPoolTimers();
+    const ref = setTimeout(() => {}, 60_000); // the measurement sees an armed ref'd timer...
+    control.restore();
+    expect(keepingAlive([ref])).toEqual([ref]);
+    clearTimeout(ref);
+    expect(keepingAlive([ref])).toEqual([]); // ...and not a cleared one
+    const timers = recordPoolTimers();
     const hanging = deferred<boolean>();
     const creation = deferred<{ id: number }>();
     const closing = deferred();
@@ -100,28 +122,33 @@ describe('with real timers', () => {
       leakDetectionMs: 60_000,
       validate: () => hanging.promise, // validate timer
     });
-    const a = await pool.acquire();
-    const b = await pool.acquire();
-    pool.release(b);
-    const validating = outcome(pool.acquire({ timeoutMs: 60_000 })); // per-call wait timer
-    const creatingOne = outcome(pool.acquire()); // shared wait timer
-    const destroyed = pool.destroy(a); // destroy timer
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(pool.creating).toBe(1);
-    // maintenance, per-call wait, shared wait, create, validate and destroy timers are all armed...
-    expect(armed.mock.calls.length).toBeGreaterThanOrEqual(6);
-    armed.mockRestore();
-    // ...and none keeps the process alive.
-    expect(refTimers()).toBe(before);
-    const disposed = pool.dispose({ timeoutMs: 60_000 }); // the dispose timer
-    expect(refTimers()).toBe(before);
-    expect((await validating).ok).toBe(false);
-    expect((await creatingOne).ok).toBe(false);
-    hanging.resolve(true);
-    creation.resolve({ id: 3 });
-    closing.resolve();
-    await destroyed;
-    await disposed;
-    expect(refTimers()).toBe(before);
+    try {
+      const a = await pool.acquire();
+      const b = await pool.acquire();
+      pool.release(b);
+      const validating = outcome(pool.acquire({ timeoutMs: 60_000 })); // per-call wait timer
+      const creatingOne = outcome(pool.acquire()); // shared wait timer
+      const destroyed = pool.destroy(a); // destroy timer
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(pool.creating).toBe(1);
+      // maintenance, per-call wait, shared wait, create, validate and destroy timers...
+      expect(timers.handles.length).toBeGreaterThanOrEqual(6);
+      // ...and none keeps the process alive.
+      expect(keepingAlive(timers.handles)).toEqual([]);
+      const before = timers.handles.length;
+      const disposed = pool.dispose({ timeoutMs: 60_000 }); // the dispose timer
+      expect(timers.handles.length).toBe(before + 1);
+      expect(keepingAlive(timers.handles)).toEqual([]);
+      expect((await validating).ok).toBe(false);
+      expect((await creatingOne).ok).toBe(false);
+      hanging.resolve(true);
+      creation.resolve({ id: 3 });
+      closing.resolve();
+      await destroyed;
+      await disposed;
+      expect(keepingAlive(timers.handles)).toEqual([]);
+    } finally {
+      timers.restore();
+    }
   });
 });
