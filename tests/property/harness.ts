@@ -20,6 +20,7 @@
  */
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
+import { prng } from '../../scripts/soak-core.js';
 import {
   AbortError,
   AcquireTimeoutError,
@@ -273,17 +274,8 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-/** A small deterministic PRNG (mulberry32), so `Math.random` inside the pool replays with the seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG, so `Math.random` inside the pool replays with the seed. */
+export const seededRandom = prng;
 
 /**
  * Runs `body` with fake timers, a seeded `Math.random` and the error trap, then restores them.
