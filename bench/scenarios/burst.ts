@@ -1,0 +1,136 @@
+/**
+ * Scenario 3: one resource, then N acquires at once; the holder releases and each waiter in
+ * turn takes the resource and releases it. The cost per op of that drain, for a small and a 10×
+ * larger burst, shows whether the waiter queue is O(1); the heap grown while the large burst
+ * waits shows what one waiting acquire costs in memory.
+ */
+import type { Contender, PoolUnderTest } from '../contenders.js';
+import { collectGarbage, fullGc, heapUsed, now, perPool, promoteSurvivors, thingFactory, type RunConfig, type Scenario, type Thing } from '../harness.js';
+
+/**
+ * 10k and 100k waiters; 2k and 20k with --quick, as a pool with an O(n) queue (tarn) takes
+ * seconds per 100k burst.
+ */
+const sizesFor = (config: RunConfig): { small: number; large: number } =>
+  config.quick ? { small: 2_000, large: 20_000 } : { small: 10_000, large: 100_000 };
+const k = (n: number): string => `${n / 1000}k`;
+
+/**
+ * Queues `n` acquires, as `n` callers awaiting the pool would; each releases what it gets.
+ * `served` is called after the last one.
+ */
+function queue(pool: PoolUnderTest<Thing>, n: number, served: () => void): void {
+  let left = n;
+  const onAcquired = (resource: Thing): void => {
+    pool.release(resource);
+    if (--left === 0) served();
+  };
+  for (let i = 0; i < n; i++) void pool.acquire().then(onAcquired);
+}
+const queueFor = perPool(queue);
+
+interface Timing {
+  /** ns per acquire() (with its `then`) while the burst queues up. */
+  readonly enqueue: number;
+  /** ns per hand-over (a release to the oldest waiter, which takes it and releases it) while it drains. */
+  readonly drain: number;
+}
+
+/**
+ * Times one burst of `n` waiters. The waiters are promoted to the old generation between
+ * enqueue and drain (untimed), as they would be after waiting a while: otherwise the drain's
+ * scavenges would copy every live waiter, a cost of the heap's size, not of the queue.
+ */
+async function timeBurst(contender: Contender, n: number): Promise<Timing> {
+  const pool = contender.make({ max: 1, create: thingFactory() });
+  const held = await pool.acquire();
+  let served!: () => void;
+  const drained = new Promise<void>((resolve) => (served = resolve));
+  collectGarbage();
+  const t0 = now();
+  queueFor(contender.name)(pool, n, served);
+  const t1 = now();
+  promoteSurvivors();
+  const t2 = now();
+  pool.release(held);
+  await drained;
+  const t3 = now();
+  await pool.close();
+  return { enqueue: ((t1 - t0) * 1e6) / n, drain: ((t3 - t2) * 1e6) / n };
+}
+
+/** Runs `measure` `times` times, or fewer once `budgetMs` has passed (at least once). */
+async function repeat<R>(measure: () => Promise<R>, times: number, budgetMs: number): Promise<R[]> {
+  const results: R[] = [];
+  const started = now();
+  while (results.length < times && (results.length === 0 || now() - started < budgetMs)) results.push(await measure());
+  return results;
+}
+
+export const burstScenario: Scenario = {
+  id: '3',
+  title: (config) => `max 1, ${k(sizesFor(config).small)} then ${k(sizesFor(config).large)} waiters at once, drained`,
+  summary:
+    'One held resource, then N acquires at once; the holder releases and each waiter in turn takes the resource and releases it. ' +
+    'The cost per hand-over while draining N and 10 × N waiters shows whether the waiter queue is O(1) (tarn shifts an array). ' +
+    'The waiters are moved to the old generation (untimed) before the drain, as they would be after waiting a while.',
+  metrics: (config) => {
+    const { small, large } = sizesFor(config);
+    return [
+      { key: 'nsSmall', label: `ns per op to drain ${k(small)} waiters`, unit: 'ns', chart: `3. drain ${k(small)}` },
+      { key: 'nsLarge', label: `ns per op to drain ${k(large)} waiters`, unit: 'ns', chart: `3. drain ${k(large)}` },
+      { key: 'growth', label: `growth ${k(large)} ÷ ${k(small)} (per round)`, unit: '×' },
+      { key: 'enqueue', label: `ns per acquire() queueing ${k(large)} waiters`, unit: 'ns' },
+    ];
+  },
+  async warmUp(contender, config) {
+    for (let i = 0; i < 10; i++) await timeBurst(contender, sizesFor(config).small);
+  },
+  async measure(contender, config) {
+    const { small, large } = sizesFor(config);
+    // The fastest of several bursts: a burst lasts tens of ms, and on a shared machine another
+    // process can stall any one of them. The work itself is the same each time.
+    const smallBursts = await repeat(() => timeBurst(contender, small), large / small, Infinity);
+    const largeBursts = await repeat(() => timeBurst(contender, large), 5, 1_000); // tarn: one
+    const nsSmall = Math.min(...smallBursts.map((b) => b.drain));
+    const nsLarge = Math.min(...largeBursts.map((b) => b.drain));
+    return { nsSmall, nsLarge, growth: nsLarge / nsSmall, enqueue: Math.min(...largeBursts.map((b) => b.enqueue)) };
+  },
+};
+
+/**
+ * Heap grown per waiting acquire while `n` wait, in bytes: what the pool keeps per waiter plus
+ * the promise acquire() returned. A pass of its own, untimed: the forced GCs it needs for exact
+ * numbers also drop optimized code.
+ */
+async function heapPerWaiter(contender: Contender, n: number): Promise<number> {
+  const pool = contender.make({ max: 1, create: thingFactory() });
+  const held = await pool.acquire();
+  // Allocated before the baseline, so that only what the pool keeps per waiter counts.
+  const waiting = new Array<Promise<Thing>>(n).fill(undefined as unknown as Promise<Thing>);
+  fullGc();
+  const before = heapUsed();
+  for (let i = 0; i < n; i++) waiting[i] = pool.acquire();
+  fullGc();
+  const bytes = (heapUsed() - before) / n;
+  const served = waiting.map((acquired) => acquired.then((resource) => pool.release(resource)));
+  pool.release(held);
+  await Promise.all(served);
+  await pool.close();
+  return bytes;
+}
+
+/**
+ * Scenario 3, memory: a scenario of its own, run after the timings, because the forced GCs that
+ * exact heap numbers need also drop optimized code. The number does not vary between rounds.
+ */
+export const burstMemory: Scenario = {
+  id: '3',
+  title: (config) => `max 1, ${k(sizesFor(config).large)} waiters waiting`,
+  summary:
+    'The heap grown while 10 × N acquires wait (forced GCs before and after queueing them): what one waiting acquire costs in memory, the promise it returned included.',
+  metrics: [{ key: 'bytes', label: 'heap per waiting acquire', unit: 'B' }],
+  rounds: 1,
+  warmUp: async () => undefined,
+  measure: async (contender, config) => ({ bytes: await heapPerWaiter(contender, sizesFor(config).large) }),
+};
