@@ -1,7 +1,7 @@
 /**
- * The shared harness: every scenario is measured for every pool in each round, in a rotating
- * order, in one process; a round's numbers are compared with the floor's from the same round
- * (so a noisy neighbour slows both), and the medians over rounds are reported.
+ * The shared harness: every scenario is measured for every pool in each round, in balanced
+ * orders, in one process; a pool's numbers are compared with the floor's measured moments
+ * before or after (so a noisy neighbour slows both), and the medians over rounds are reported.
  */
 import { contenders, FLOOR, type Contender } from './contenders.js';
 
@@ -147,7 +147,22 @@ export function perPool<F extends (...args: never[]) => unknown>(fn: F): (pool: 
   };
 }
 
-/** Runs `scenario` for `rounds` rounds; each round measures every pool once, in a rotated order. */
+/**
+ * Orders in which to measure `n` pools: the rows of a Williams design (a Latin square, doubled
+ * when `n` is odd), in which every pool comes first equally often and follows every other pool
+ * equally often. A pool can leave work behind for the next (garbage to collect, sockets closing
+ * in the echo server); a plain rotation would have some pools follow the same neighbour more.
+ */
+export function balancedOrders(n: number): number[][] {
+  const first: number[] = [];
+  for (let i = 0; first.length < n; i++) {
+    first.push(i % 2 === 0 ? i / 2 : n - (i + 1) / 2); // 0, n-1, 1, n-2, 2, …
+  }
+  const rows = Array.from({ length: n }, (_, shift) => first.map((pool) => (pool + shift) % n));
+  return n % 2 === 0 ? rows : [...rows, ...rows.map((row) => [...row].reverse())];
+}
+
+/** Runs `scenario` for `rounds` rounds; each round measures every pool once per slice, in balanced orders. */
 export async function runScenario(scenario: Scenario, config: RunConfig, log: (line: string) => void): Promise<ScenarioResult> {
   const pools = contenders.filter((c) => (config.pools?.includes(c.name) ?? true) && !scenario.skip?.includes(c.name));
   const metrics = typeof scenario.metrics === 'function' ? scenario.metrics(config) : scenario.metrics;
@@ -165,12 +180,13 @@ export async function runScenario(scenario: Scenario, config: RunConfig, log: (l
     for (const contender of pools) await (scenario.warmUp ?? scenario.measure)(contender, config);
     const slices = scenario.slices ?? 1;
     const rounds = scenario.rounds ?? config.rounds;
+    const orders = balancedOrders(pools.length);
     for (let round = 0; round < rounds; round++) {
       const started = now();
       const bySlice = new Map<string, Record<string, number>[]>(pools.map((c) => [c.name, []]));
       for (let slice = 0; slice < slices; slice++) {
-        for (let i = 0; i < pools.length; i++) {
-          const contender = pools[(i + round + slice) % pools.length]!;
+        for (const index of orders[(round * slices + slice) % orders.length]!) {
+          const contender = pools[index]!;
           collectGarbage();
           await sleep(1); // let timers and I/O callbacks of the previous pool run out
           bySlice.get(contender.name)!.push(await scenario.measure(contender, config));

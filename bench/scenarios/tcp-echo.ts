@@ -15,7 +15,7 @@ const TASKS = 200;
 const MESSAGE = Buffer.from('ping 0123456789abcdef\n');
 /** Round trips per pool per round, in {@link SLICES} interleaved slices. */
 const tripsFor = (config: RunConfig): number => (config.quick ? 10_000 : 40_000);
-const SLICES = 8;
+const SLICES = 12;
 /** Untimed round trips before each slice: every socket connected, the pool in its steady state. */
 const SETTLE_TRIPS = 400;
 
