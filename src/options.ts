@@ -381,3 +381,23 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
     name,
   });
 }
+
+/** Checks `acquire()`'s options; `defaultTimeoutMs` is the pool's `acquireTimeoutMs`. @internal */
+export function parseAcquireOptions(options: AcquireOptions, defaultTimeoutMs: number): { signal: AbortSignal | undefined; timeoutMs: number } {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`poolkeeper: acquire() options must be an object; got ${show(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'signal' && key !== 'timeoutMs') {
+      throw new TypeError(`poolkeeper: unknown acquire() option "${key}" (expected signal or timeoutMs)`);
+    }
+  }
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`poolkeeper: acquire() option "signal" must be an AbortSignal; got ${show(signal)}`);
+  }
+  const timeoutMs = options.timeoutMs === undefined
+    ? defaultTimeoutMs
+    : checkDuration('timeoutMs', options.timeoutMs, false, true);
+  return { signal, timeoutMs };
+}

@@ -1,0 +1,67 @@
+/**
+ * Closing: takes a record out of the pool, runs the releaser through one queue (bounded by
+ * `destroyTimeoutMs`), reports its failures, and lets `dispose()` wait until every close ended.
+ *
+ * @internal
+ */
+import PQueue from 'p-queue';
+import { DestroyTimeoutError } from './errors.js';
+import type { DestroyReason, PoolOperation } from './events.js';
+import type { Hooks } from './hooks.js';
+import type { ResourceRecord } from './resource.js';
+import type { StatsRecorder } from './stats.js';
+import { callWithTimeout } from './util.js';
+
+export class Closer<T> {
+  readonly #queue = new PQueue();
+  readonly #records: Map<T, ResourceRecord<T>>;
+  readonly #hooks: Hooks<T>;
+  readonly #stats: StatsRecorder;
+  readonly #timeoutMs: number;
+
+  constructor(records: Map<T, ResourceRecord<T>>, hooks: Hooks<T>, stats: StatsRecorder, destroyTimeoutMs: number) {
+    this.#records = records;
+    this.#hooks = hooks;
+    this.#stats = stats;
+    this.#timeoutMs = destroyTimeoutMs;
+  }
+
+  /**
+   * Takes `record` out of the pool (the caller has already uncounted it from idle or borrowed)
+   * and queues its releaser. The returned promise resolves when the releaser has finished.
+   */
+  close(record: ResourceRecord<T>, reason: DestroyReason): Promise<void> {
+    record.state = 'closed';
+    const resource = record.resource;
+    this.#records.delete(resource);
+    this.#stats.destroyed[reason]++;
+    if (this.#hooks.listeners.destroy !== undefined) this.#hooks.emit('destroy', { resource, reason });
+    return this.runReleaser(resource);
+  }
+
+  /** Runs the releaser through the close queue, so dispose() can await every close. Never rejects. */
+  runReleaser(resource: T): Promise<void> {
+    const hooks = this.#hooks;
+    if (!hooks.hasReleaser) return Promise.resolve();
+    const timeoutMs = this.#timeoutMs;
+    return this.#queue.add(() =>
+      callWithTimeout(() => hooks.releaser(resource), timeoutMs, () => new DestroyTimeoutError(timeoutMs)).then(
+        () => undefined,
+        (error: unknown) => {
+          this.#stats.destroyFailed++;
+          this.reportError(error, 'destroy', resource);
+        },
+      ),
+    );
+  }
+
+  /** Reports a failed user callback through the `error` event. */
+  reportError(error: unknown, operation: PoolOperation, resource: T | undefined): void {
+    if (this.#hooks.listeners.error !== undefined) this.#hooks.emit('error', { error, operation, resource });
+  }
+
+  /** Resolves once every queued releaser has finished. */
+  settled(): Promise<void> {
+    return this.#queue.onIdle();
+  }
+}

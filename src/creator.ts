@@ -1,0 +1,286 @@
+/**
+ * Creation: one factory call per slot, through a p-queue that bounds concurrency and rate; the
+ * create timeout and the checks on what the factory returns; generations (`clear()`); and the
+ * failure side: backoff for background creation, and fail-fast after repeated failures.
+ *
+ * @internal
+ */
+import PQueue from 'p-queue';
+import type { Closer } from './closer.js';
+import { CreateTimeoutError, PoolDisposedError, PoolUnavailableError } from './errors.js';
+import type { DestroyReason } from './events.js';
+import type { Hooks } from './hooks.js';
+import type { ResolvedOptions } from './options.js';
+import { ResourceRecord } from './resource.js';
+import type { StatsRecorder } from './stats.js';
+import { createChannel, type TraceContext } from './tracing.js';
+import { isThenable, now } from './util.js';
+
+/** Who a creation is for: a waiter, `prefill()`, or keep-warm refills and fail-fast probes. */
+export type CreateKind = 'acquire' | 'prefill' | 'background';
+
+/** What the creator needs from the pool. */
+export interface CreatorOwner<T> {
+  readonly disposing: boolean;
+  /** Live resources: idle + borrowed + being created. */
+  readonly size: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
+  /** Waiters whose resource is being validated. */
+  readonly validatingCount: number;
+  /** Registers a new record, counted in `borrowed` until placed. */
+  adopt(record: ResourceRecord<T>): void;
+  /** Uncounts a record from `borrowed` and closes it. */
+  closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason): void;
+  /** A slot was freed: dispatch, and let a dispose finish. */
+  slotFreed(): void;
+  /** Places a fresh record: to the oldest waiter, or idle. */
+  place(record: ResourceRecord<T>): void;
+  /** Rejects the oldest waiter with a creation's error; false when nobody waits. */
+  rejectOldest(error: unknown): boolean;
+  /** Rejects every waiter (fail-fast). */
+  rejectAll(error: PoolUnavailableError): void;
+  dispatch(): void;
+  checkDrained(): void;
+  /** Makes sure the maintenance timer fires by `at`. */
+  scheduleMaintenance(at: number, t: number): void;
+}
+
+export class Creator<T> {
+  /** Factory calls in flight, queued ones included; each holds a slot. */
+  creating = 0;
+  /**
+   * Of `creating`: those no waiter asked for (prefill, keep-warm refills, fail-fast probes), which
+   * will end up idle; refills count them so prefill() and a refill never both fill the same gap.
+   */
+  inBackground = 0;
+  consecutiveFailures = 0;
+  lastError: unknown = undefined;
+  failingFast = false;
+
+  readonly #o: ResolvedOptions<T>;
+  readonly #owner: CreatorOwner<T>;
+  readonly #records: Map<T, ResourceRecord<T>>;
+  readonly #hooks: Hooks<T>;
+  readonly #closer: Closer<T>;
+  readonly #stats: StatsRecorder;
+  readonly #queue: PQueue;
+  /** Creations waiting in the create queue, not started yet. */
+  readonly #queued = new Set<{ cancel(): void }>();
+  /** Bumped by `clear()`: a creation started before it is closed when it arrives. */
+  #generation = 0;
+  /** Background creation is backing off until `#retryAt`. */
+  #retryPending = false;
+  #retryAt = 0;
+  #retryAttempt = 0;
+
+  constructor(
+    o: ResolvedOptions<T>,
+    owner: CreatorOwner<T>,
+    records: Map<T, ResourceRecord<T>>,
+    hooks: Hooks<T>,
+    closer: Closer<T>,
+    stats: StatsRecorder,
+  ) {
+    this.#o = o;
+    this.#owner = owner;
+    this.#records = records;
+    this.#hooks = hooks;
+    this.#closer = closer;
+    this.#stats = stats;
+    const rate = o.createRatePerSec;
+    // p-queue bounds creation: `concurrency` factory calls at once, and with a rate, `intervalCap`
+    // starts per `interval` on a sliding window (strict), so a failover cannot start a burst.
+    const intervalCap = rate === Infinity ? Infinity : Math.max(1, Math.round(rate));
+    this.#queue = new PQueue({
+      concurrency: o.createConcurrency,
+      ...(rate === Infinity ? {} : { intervalCap, interval: Math.round((intervalCap / rate) * 1000), strict: true }),
+    });
+  }
+
+  /** `clear()`: creations in flight now are closed when they arrive. */
+  newGeneration(): void {
+    this.#generation++;
+  }
+
+  /** `dispose()`: drops the creations not started yet; their factory never runs. */
+  cancelQueued(): void {
+    this.#queue.clear();
+    for (const queued of this.#queued) queued.cancel();
+    this.#queued.clear();
+  }
+
+  /** Ends a backoff whose time has come; returns the deadline of one still ahead, or `Infinity`. */
+  retryDeadline(t: number): number {
+    if (!this.#retryPending) return Infinity;
+    if (this.#retryAt - t < 1) {
+      this.#retryPending = false;
+      return Infinity;
+    }
+    return this.#retryAt;
+  }
+
+  /**
+   * Starts one factory call holding one slot. Resolves with `undefined` on success or with the
+   * error on failure; never rejects, so no caller can leave a rejection unhandled.
+   */
+  create(kind: CreateKind): Promise<unknown> {
+    this.creating++;
+    if (kind !== 'acquire') this.inBackground++;
+    const generation = this.#generation;
+    return new Promise<unknown>((done) => {
+      let started = 0;
+      // While queued in p-queue (createConcurrency, createRatePerSec), dispose() can cancel it.
+      const queued = {
+        cancel: () => done(this.#failed(new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.'), kind)),
+      };
+      this.#queued.add(queued);
+      const task = (): Promise<T> => {
+        this.#queued.delete(queued);
+        started = now();
+        if (createChannel.hasSubscribers) {
+          const context: TraceContext = { pool: this.#o.name };
+          return createChannel.tracePromise(this.#callFactory, context, this);
+        }
+        return this.#callFactory();
+      };
+      // No abort signal here on purpose: p-queue would race a running factory against it and
+      // drop the resource that arrives later. dispose() cancels only the queued ones.
+      this.#queue.add(task).then(
+        (resource) => done(this.#created(resource, kind, generation, started)),
+        (error: unknown) => done(this.#failed(error, kind)),
+      );
+    });
+  }
+
+  /** One factory call, bounded by `createTimeoutMs`; a resource that arrives too late is closed. */
+  #callFactory(): Promise<T> {
+    const timeoutMs = this.#o.createTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const accept = (resource: T): void => {
+        if (settled) {
+          // It arrived after its create timeout: never leak it.
+          if (resource !== null && resource !== undefined) void this.#closer.runReleaser(resource);
+          return;
+        }
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        if (resource === null || resource === undefined) {
+          reject(new TypeError(`poolkeeper: factory() returned ${String(resource)}; it must return the resource`));
+        } else if (this.#records.has(resource)) {
+          reject(new TypeError('poolkeeper: factory() returned a resource that is already in the pool; it must return a new one'));
+        } else {
+          resolve(resource);
+        }
+      };
+      const fail = (error: unknown): void => {
+        if (settled) return; // a late failure after the timeout: the caller already has its error
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        reject(error);
+      };
+      if (timeoutMs !== Infinity) {
+        timer = setTimeout(() => fail(new CreateTimeoutError(timeoutMs)), timeoutMs);
+        timer.unref?.();
+      }
+      try {
+        const result = this.#hooks.factory();
+        if (isThenable(result)) (result as PromiseLike<T>).then(accept, fail);
+        else accept(result);
+      } catch (error) {
+        fail(error);
+      }
+    });
+  }
+
+  #created(resource: T, kind: CreateKind, generation: number, started: number): undefined {
+    this.creating--;
+    if (kind !== 'acquire') this.inBackground--;
+    this.consecutiveFailures = 0;
+    this.lastError = undefined;
+    this.failingFast = false;
+    this.#retryAttempt = 0;
+    const t = now();
+    const o = this.#o;
+    const owner = this.#owner;
+    const lifetime = o.recycleMs * (1 - o.recycleJitter * Math.random());
+    const record = new ResourceRecord(resource, t, t + lifetime);
+    owner.adopt(record);
+    this.#stats.created++;
+    if (this.#hooks.listeners.create !== undefined) this.#hooks.emit('create', { resource, durationMs: t - started });
+    if (generation !== this.#generation && !owner.disposing) {
+      owner.closeBorrowed(record, 'cleared');
+      owner.slotFreed();
+      return undefined;
+    }
+    // Not while disposing: it is closed at once, and the timer would outlive the pool.
+    if (lifetime !== Infinity && !owner.disposing) owner.scheduleMaintenance(record.expiresAt, t);
+    owner.place(record);
+    return undefined;
+  }
+
+  #failed(error: unknown, kind: CreateKind): unknown {
+    this.creating--;
+    if (kind !== 'acquire') this.inBackground--;
+    const owner = this.#owner;
+    if (owner.disposing) {
+      // Failed while shutting down: nobody waits for it.
+      owner.checkDrained();
+      return error;
+    }
+    this.#stats.createFailed++;
+    this.consecutiveFailures++;
+    this.lastError = error;
+    // Dispatch lets waiters count on any creation in flight, a keep-warm one too: when waiters
+    // outnumber the creations started for them, this one was theirs, and so is its error.
+    if (kind === 'acquire' || owner.waitingCount > this.creating - this.inBackground) {
+      // The resource would have gone to the oldest waiter: that caller gets the error.
+      if (!owner.rejectOldest(error)) this.#closer.reportError(error, 'create', undefined);
+    } else if (kind === 'background') {
+      this.#closer.reportError(error, 'create', undefined);
+    }
+    if (kind !== 'prefill') this.#backOff();
+    if (this.consecutiveFailures >= this.#o.failFastAfter && !this.failingFast) this.#failFast();
+    owner.dispatch();
+    return error;
+  }
+
+  /** Background creation waits (exponential backoff with jitter) before trying again. */
+  #backOff(): void {
+    const { minDelayMs, maxDelayMs } = this.#o.createRetry;
+    const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** this.#retryAttempt);
+    this.#retryAttempt = Math.min(this.#retryAttempt + 1, 30);
+    const delay = ceiling / 2 + (Math.random() * ceiling) / 2; // "equal jitter": never a busy loop
+    const t = now();
+    this.#retryPending = true;
+    this.#retryAt = t + delay;
+    this.#owner.scheduleMaintenance(this.#retryAt, t);
+  }
+
+  /** Too many failures in a row: reject waiters now rather than letting each time out. */
+  #failFast(): void {
+    this.failingFast = true;
+    // Prefill failures set no backoff: make sure a probe is scheduled, or nothing would end fail-fast.
+    if (!this.#retryPending) this.#backOff();
+    this.#owner.rejectAll(new PoolUnavailableError(this.consecutiveFailures, this.lastError));
+  }
+
+  /** Keeps `minIdle` resources idle (and probes while failing fast), unless backing off. */
+  refill(): void {
+    const owner = this.#owner;
+    if (owner.disposing || this.#retryPending) return;
+    if (this.failingFast) {
+      if (this.creating === 0) void this.create('background');
+      return;
+    }
+    // Not while a waiter's resource is being validated: a resource made now would land idle, be
+    // the next one validated if the check fails, and so on without end. Refilled after.
+    if (owner.validatingCount !== 0) return;
+    const minIdle = this.#o.minIdle;
+    while (owner.idleCount + this.inBackground < minIdle && owner.size < this.#o.maxSize) {
+      void this.create('background');
+    }
+  }
+}
