@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { show } from './options.js';
 
 /** Why a resource left the pool. */
 export type DestroyReason =
@@ -94,8 +95,10 @@ export class Emitter<E> {
   }
 
   on<K extends keyof E>(name: K, listener: (event: E[K]) => void): void {
-    if (!(name in this.listeners)) throw new TypeError(`poolkeeper: unknown event ${JSON.stringify(String(name))}`);
-    if (typeof listener !== 'function') throw new TypeError('poolkeeper: listener must be a function');
+    if (!(name in this.listeners)) {
+      throw new TypeError(`poolkeeper: unknown event ${JSON.stringify(String(name))} (expected ${Object.keys(this.listeners).join(', ')})`);
+    }
+    if (typeof listener !== 'function') throw new TypeError(`poolkeeper: on() argument "listener" must be a function; got ${show(listener)}`);
     // Copy on write: a listener that removes itself while the event is being emitted is safe.
     this.listeners[name] = [...(this.listeners[name] ?? []), listener];
   }

@@ -61,8 +61,8 @@ export class Lease<T> implements AsyncDisposable {
 
 /** The part of an {@link ObjectPool} a {@link SyncLease} needs. */
 export interface SyncLeaseOwner<T> {
-  release(object: T): void;
-  isBorrowed(object: T): boolean;
+  release(resource: T): void;
+  isBorrowed(resource: T): boolean;
 }
 
 /** An object borrowed from an {@link ObjectPool}; `using lease = pool.borrow()` releases it at block end. */
@@ -72,11 +72,20 @@ export class SyncLease<T> implements Disposable {
 
   /** @internal */
   constructor(
-    /** The borrowed object. */
-    readonly object: T,
+    /** The borrowed object (named as in {@link Lease.resource}). */
+    readonly resource: T,
     owner: SyncLeaseOwner<T>,
   ) {
     this.#owner = owner;
+  }
+
+  /**
+   * The borrowed object: the same value as {@link SyncLease.resource}.
+   * @deprecated Use `resource`, the name both lease types share; `object` will be removed in a
+   * future major version.
+   */
+  get object(): T {
+    return this.resource;
   }
 
   /** True once the lease was released. */
@@ -87,7 +96,7 @@ export class SyncLease<T> implements Disposable {
   /** Gives the object back. @throws NotBorrowedError if the lease is already done. */
   release(): void {
     if (this.#done) throw new NotBorrowedError('lease.release()', 'released');
-    this.#owner.release(this.object);
+    this.#owner.release(this.resource);
     this.#done = true;
   }
 
@@ -95,6 +104,6 @@ export class SyncLease<T> implements Disposable {
   [Symbol.dispose](): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#owner.isBorrowed(this.object)) this.#owner.release(this.object);
+    if (this.#owner.isBorrowed(this.resource)) this.#owner.release(this.resource);
   }
 }

@@ -7,7 +7,7 @@
  */
 import { NotBorrowedError } from './errors.js';
 import { SyncLease } from './lease.js';
-import { checkCount, show } from './options.js';
+import { checkCount, checkFunction, checkOptionKeys, show } from './options.js';
 
 /** Options of {@link ObjectPool}. */
 export interface ObjectPoolOptions<T> {
@@ -22,10 +22,10 @@ export interface ObjectPoolOptions<T> {
    * Runs on every release, before the object is kept (clear a buffer, rewind a parser). If it
    * throws, the object is dropped and the error is thrown from `release()`.
    */
-  readonly reset?: (object: T) => void;
+  readonly reset?: (resource: T) => void;
 }
 
-const KNOWN_KEYS = new Set(['factory', 'maxIdle', 'reset']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['factory', 'maxIdle', 'reset']);
 
 /**
  * A synchronous pool of reusable objects.
@@ -34,12 +34,12 @@ const KNOWN_KEYS = new Set(['factory', 'maxIdle', 'reset']);
  * ```ts
  * const buffers = new ObjectPool({ factory: () => Buffer.alloc(64 * 1024), reset: (b) => b.fill(0) });
  * using lease = buffers.borrow();
- * lease.object.write('hello');
+ * lease.resource.write('hello');
  * ```
  */
 export class ObjectPool<T> {
   readonly #factory: () => T;
-  readonly #reset: ((object: T) => void) | undefined;
+  readonly #reset: ((resource: T) => void) | undefined;
   readonly #maxIdle: number;
   /** Idle objects; LIFO keeps the most recently used (cache-warm) ones in play. */
   readonly #idle: T[] = [];
@@ -48,20 +48,10 @@ export class ObjectPool<T> {
 
   /** @throws TypeError or RangeError naming the option, when an option is invalid. */
   constructor(options: ObjectPoolOptions<T>) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`poolkeeper: options must be an object with at least a factory; got ${show(options)}`);
-    }
-    for (const key of Object.keys(options)) {
-      if (!KNOWN_KEYS.has(key)) throw new TypeError(`poolkeeper: unknown option "${key}" (check its spelling)`);
-    }
-    if (typeof options.factory !== 'function') {
-      throw new TypeError(`poolkeeper: option "factory" must be a function; got ${show(options.factory)}`);
-    }
-    if (options.reset !== undefined && typeof options.reset !== 'function') {
-      throw new TypeError(`poolkeeper: option "reset" must be a function; got ${show(options.reset)}`);
-    }
-    this.#factory = options.factory;
-    this.#reset = options.reset;
+    // The same checks and messages as AsyncPool's options.
+    checkOptionKeys(options, KNOWN_KEYS);
+    this.#factory = checkFunction<() => T>('factory', options.factory, true)!;
+    this.#reset = checkFunction<(resource: T) => void>('reset', options.reset, false);
     this.#maxIdle = options.maxIdle === undefined ? 10 : checkCount('maxIdle', options.maxIdle, 0, true);
   }
 
@@ -77,35 +67,35 @@ export class ObjectPool<T> {
 
   /** An idle object, or a new one. Never blocks. */
   acquire(): T {
-    const object = this.#idle.length === 0 ? this.#build() : this.#idle.pop()!;
-    this.#borrowed.add(object);
-    return object;
+    const resource = this.#idle.length === 0 ? this.#build() : this.#idle.pop()!;
+    this.#borrowed.add(resource);
+    return resource;
   }
 
   /**
    * Gives an object back: `reset` runs, then it is kept if fewer than `maxIdle` are idle.
-   * @throws NotBorrowedError if `object` is not currently borrowed from this pool.
+   * @throws NotBorrowedError if `resource` is not currently borrowed from this pool.
    * @throws whatever `reset` throws (the object is then dropped).
    */
-  release(object: T): void {
-    if (!this.#borrowed.delete(object)) throw new NotBorrowedError('release()', 'unknown');
-    if (this.#reset !== undefined) this.#reset(object);
-    if (this.#idle.length < this.#maxIdle) this.#idle.push(object);
+  release(resource: T): void {
+    if (!this.#borrowed.delete(resource)) throw new NotBorrowedError('release()', 'unknown');
+    if (this.#reset !== undefined) this.#reset(resource);
+    if (this.#idle.length < this.#maxIdle) this.#idle.push(resource);
   }
 
-  /** True while `object` is borrowed from this pool. */
-  isBorrowed(object: T): boolean {
-    return this.#borrowed.has(object);
+  /** True while `resource` is borrowed from this pool. */
+  isBorrowed(resource: T): boolean {
+    return this.#borrowed.has(resource);
   }
 
   /** Acquires an object, runs `fn` with it, and releases it (also when `fn` throws). */
-  use<R>(fn: (object: T) => R): R {
+  use<R>(fn: (resource: T) => R): R {
     if (typeof fn !== 'function') throw new TypeError(`poolkeeper: use() argument "fn" must be a function; got ${show(fn)}`);
-    const object = this.acquire();
+    const resource = this.acquire();
     try {
-      return fn(object);
+      return fn(resource);
     } finally {
-      if (this.#borrowed.has(object)) this.release(object);
+      if (this.#borrowed.has(resource)) this.release(resource);
     }
   }
 
@@ -122,7 +112,7 @@ export class ObjectPool<T> {
   #build(): T {
     const object = this.#factory();
     if (this.#borrowed.has(object) || this.#idle.includes(object)) {
-      throw new TypeError('poolkeeper: factory() returned an object already in the pool; it must build a new one');
+      throw new TypeError('poolkeeper: factory() returned a resource that is already in the pool; it must return a new one');
     }
     return object;
   }

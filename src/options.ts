@@ -275,22 +275,28 @@ export function checkDuration(name: string, value: unknown, zeroOk: boolean, inf
   return value;
 }
 
-function checkFunction<F>(name: string, value: unknown, required: boolean): F | undefined {
+/** A function, or `undefined` when not `required`. */
+export function checkFunction<F>(name: string, value: unknown, required: boolean): F | undefined {
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'function') fail(TypeError, name, 'a function', value);
   return value as F;
 }
 
-/** @internal Validates user options and fills in defaults. */
-export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions<T> {
+/** @internal Checks that a pool's `options` is an object whose every key is in `known`. */
+export function checkOptionKeys(options: unknown, known: ReadonlySet<string>): asserts options is object {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`poolkeeper: options must be an object with at least a factory; got ${show(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN_KEYS.has(key)) {
-      throw new TypeError(`poolkeeper: unknown option "${key}" (check its spelling); got ${show((options as unknown as Record<string, unknown>)[key])}`);
+    if (!known.has(key)) {
+      throw new TypeError(`poolkeeper: unknown option "${key}" (check its spelling); got ${show((options as Record<string, unknown>)[key])}`);
     }
   }
+}
+
+/** @internal Validates user options and fills in defaults. */
+export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions<T> {
+  checkOptionKeys(options, KNOWN_KEYS);
   const o = options;
   const factory = checkFunction<() => T | Promise<T>>('factory', o.factory, true)!;
   const maxSize = o.maxSize === undefined ? defaults.maxSize : checkCount('maxSize', o.maxSize, 1, true);
@@ -331,7 +337,7 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
     }
     for (const key of Object.keys(o.createRetry)) {
       if (key !== 'minDelayMs' && key !== 'maxDelayMs') {
-        throw new TypeError(`poolkeeper: unknown option "createRetry.${key}" (check its spelling)`);
+        throw new TypeError(`poolkeeper: unknown option "createRetry.${key}" (check its spelling); got ${show((o.createRetry as Record<string, unknown>)[key])}`);
       }
     }
     const minDelayMs = o.createRetry.minDelayMs === undefined

@@ -41,10 +41,18 @@ describe('leases', () => {
     const pool = new ObjectPool({ factory: () => ({ n: 0 }) });
     {
       using lease = pool.borrow();
-      lease.object.n = 1;
+      lease.resource.n = 1;
       expect(pool.borrowed).toBe(1);
     }
     expect([pool.borrowed, pool.idle]).toEqual([0, 1]);
+  });
+
+  test('an ObjectPool lease names its object `resource`, as an AsyncPool lease does; `object` is a deprecated alias', () => {
+    const made = { n: 0 };
+    const pool = new ObjectPool({ factory: () => made });
+    using lease = pool.borrow();
+    expect(lease.resource).toBe(made);
+    expect(lease.object).toBe(lease.resource);
   });
 });
 

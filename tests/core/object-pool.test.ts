@@ -1,4 +1,4 @@
-import { NotBorrowedError, ObjectPool } from '../../src/index.js';
+import { AsyncPool, NotBorrowedError, ObjectPool } from '../../src/index.js';
 
 describe('ObjectPool', () => {
   test('reuses released objects and builds new ones when none is idle', () => {
@@ -60,5 +60,29 @@ describe('ObjectPool', () => {
     [{ factory: () => ({}), maxIdel: 3 }, /"maxIdel"/],
   ])('invalid options throw naming the option: %p', (options, name) => {
     expect(() => new ObjectPool(options as never)).toThrow(name);
+  });
+
+  test.each([
+    [undefined],
+    [null],
+    [{}],
+    [{ factory: 1 }],
+    [{ factory: () => ({}), reset: 'no' }],
+    [{ factory: () => ({}), maxIdle: 1.5 }],
+    [{ factory: () => ({}), maxIdel: 3 }],
+  ])('options are checked with the same messages as AsyncPool\'s: %p', (options) => {
+    const thrown = (make: () => unknown): Error => {
+      try {
+        make();
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error('did not throw');
+    };
+    // AsyncPool's own options around the same value, so both see the same first mistake.
+    const asAsync = options === undefined || options === null ? options : { maxSize: 10, ...options };
+    const fromObjectPool = thrown(() => new ObjectPool(options as never));
+    const fromAsyncPool = thrown(() => new AsyncPool(asAsync as never));
+    expect([fromObjectPool.constructor, fromObjectPool.message]).toEqual([fromAsyncPool.constructor, fromAsyncPool.message]);
   });
 });
