@@ -128,7 +128,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       onWaiterAbort: (waiter) => this.#abort(waiter),
       onWaiterTimeout: (waiter) => this.#timeOut(waiter),
       adopt: (record) => this.#adopt(record),
-      closeBorrowed: (record, reason) => this.#closeBorrowed(record, reason),
+      closeBorrowed: (record, reason) => void this.#closeBorrowed(record, reason),
       slotFreed: () => this.#slotFreed(),
       place: (record) => this.#place(record),
       rejectOldest: (error) => this.#rejectOldest(error),
@@ -349,8 +349,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       }
       return Promise.resolve();
     }
-    this.#borrowed--;
-    const closed = this.#closer.close(record, 'destroyed');
+    const closed = this.#closeBorrowed(record, 'destroyed');
     this.#slotFreed();
     return closed;
   }
@@ -459,9 +458,9 @@ export class AsyncPool<T> implements AsyncDisposable {
   }
 
   /** Uncounts `record` from `#borrowed` and closes it. */
-  #closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason): void {
+  #closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason): Promise<void> {
     this.#borrowed--;
-    void this.#closer.close(record, reason);
+    return this.#closer.close(record, reason);
   }
 
   /** Hands `record` (counted in `#borrowed`) to `waiter`, validating it first when asked. */
@@ -500,14 +499,12 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   #return(record: ResourceRecord<T>, validateForWaiter: boolean): void {
     if (this.#disposing) {
-      this.#borrowed--;
-      this.#closer.close(record, 'disposed');
+      this.#closeBorrowed(record, 'disposed');
       this.#shutdown.checkDrained();
       return;
     }
     if (record.retired !== undefined) {
-      this.#borrowed--;
-      this.#closer.close(record, record.retired);
+      this.#closeBorrowed(record, record.retired);
       this.#slotFreed();
       return;
     }
