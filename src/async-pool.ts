@@ -76,6 +76,8 @@ export class AsyncPool<T> implements AsyncDisposable {
   /** True when an option needs `idleSince` (idle timeout, validation window). */
   readonly #trackIdleTime: boolean;
   readonly #trackLeaks: boolean;
+  /** A `release` or `destroy` listener is attached: take the borrow time at checkout for `heldMs`. */
+  #stampBorrows = false;
 
   /** Every live resource that exists (idle or out), by resource: O(1) release and double-release detection. */
   readonly #records = new Map<T, ResourceRecord<T>>();
@@ -179,6 +181,8 @@ export class AsyncPool<T> implements AsyncDisposable {
       pending: this.#waiting.pending,
       creating: this.#creator.creating,
       maxSize: this.#maxSize,
+      minIdle: this.#o.minIdle,
+      maxIdle: this.#maxIdle,
     });
   }
 
@@ -187,12 +191,14 @@ export class AsyncPool<T> implements AsyncDisposable {
   /** Adds a listener. Events are typed: see {@link PoolEvents}. */
   on<K extends keyof PoolEvents<T>>(event: K, listener: PoolListener<T, K>): this {
     this.#hooks.on(event, listener);
+    this.#stampBorrows = this.#hooks.listeners.release !== undefined || this.#hooks.listeners.destroy !== undefined;
     return this;
   }
 
   /** Removes a listener added with {@link AsyncPool.on}. */
   off<K extends keyof PoolEvents<T>>(event: K, listener: PoolListener<T, K>): this {
     this.#hooks.off(event, listener);
+    this.#stampBorrows = this.#hooks.listeners.release !== undefined || this.#hooks.listeners.destroy !== undefined;
     return this;
   }
 
@@ -326,7 +332,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       return;
     }
     this.#stats.released++;
-    if (this.#hooks.listeners.release !== undefined) this.#hooks.emit('release', { resource });
+    if (this.#hooks.listeners.release !== undefined) this.#hooks.emit('release', { resource, heldMs: this.#heldMs(record) });
     if (this.#resetting && !this.#disposing) { // while disposing it is closed anyway
       this.#health.resetThenReturn(record);
       return;
@@ -349,7 +355,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       }
       return Promise.resolve();
     }
-    const closed = this.#closeBorrowed(record, 'destroyed');
+    const closed = this.#closeBorrowed(record, 'destroyed', this.#hooks.listeners.destroy === undefined ? undefined : this.#heldMs(record));
     this.#slotFreed();
     return closed;
   }
@@ -457,10 +463,15 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#shutdown.checkDrained();
   }
 
-  /** Uncounts `record` from `#borrowed` and closes it. */
-  #closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason): Promise<void> {
+  /** Uncounts `record` from `#borrowed` and closes it; `heldMs` goes on the `destroy` event. */
+  #closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason, heldMs?: number): Promise<void> {
     this.#borrowed--;
-    return this.#closer.close(record, reason);
+    return this.#closer.close(record, reason, heldMs);
+  }
+
+  /** How long the current borrow of `record` has lasted, if its start was taken. */
+  #heldMs(record: ResourceRecord<T>): number | undefined {
+    return record.stampedUse === record.uses ? now() - record.borrowedAt : undefined;
   }
 
   /** Hands `record` (counted in `#borrowed`) to `waiter`, validating it first when asked. */
@@ -481,12 +492,16 @@ export class AsyncPool<T> implements AsyncDisposable {
   #checkout(record: ResourceRecord<T>, waitedMs: number, stack: Error | undefined): T {
     record.state = 'borrowed';
     record.uses++;
-    if (this.#trackLeaks) {
+    // The clock is read only when something will use the reading: an unobserved pool reads none.
+    if (this.#trackLeaks || this.#stampBorrows) {
       const t = now();
       record.borrowedAt = t;
-      record.leakReported = false;
-      record.acquireStack = stack ?? new Error('acquired here');
-      this.#housekeeper.schedule(t + this.#o.leakDetectionMs, t);
+      record.stampedUse = record.uses;
+      if (this.#trackLeaks) {
+        record.leakReported = false;
+        record.acquireStack = stack ?? new Error('acquired here');
+        this.#housekeeper.schedule(t + this.#o.leakDetectionMs, t);
+      }
     }
     const resource = record.resource;
     if (this.#hooks.listeners.acquire !== undefined) this.#hooks.emit('acquire', { resource, waitedMs });

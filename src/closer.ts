@@ -29,13 +29,14 @@ export class Closer<T> {
   /**
    * Takes `record` out of the pool (the caller has already uncounted it from idle or borrowed)
    * and queues its releaser. The returned promise resolves when the releaser has finished.
+   * `heldMs` (for `destroy()` of a borrowed resource) goes on the `destroy` event.
    */
-  close(record: ResourceRecord<T>, reason: DestroyReason): Promise<void> {
+  close(record: ResourceRecord<T>, reason: DestroyReason, heldMs?: number): Promise<void> {
     record.state = 'closed';
     const resource = record.resource;
     this.#records.delete(resource);
     this.#stats.destroyed[reason]++;
-    if (this.#hooks.listeners.destroy !== undefined) this.#hooks.emit('destroy', { resource, reason });
+    if (this.#hooks.listeners.destroy !== undefined) this.#hooks.emit('destroy', { resource, reason, heldMs });
     return this.runReleaser(resource);
   }
 

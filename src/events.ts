@@ -42,6 +42,12 @@ export interface PoolEvents<T> {
     readonly resource: T;
     /** Why it left. */
     readonly reason: DestroyReason;
+    /**
+     * For a resource closed by `destroy()` while borrowed: how long it had been borrowed, in
+     * milliseconds. `undefined` otherwise, and when the borrow began while the pool had no
+     * `release` or `destroy` listener and no leak detection (the borrow time was not taken).
+     */
+    readonly heldMs: number | undefined;
   };
   /** A resource was handed to a caller. `waitedMs` is 0 when it was handed out without waiting. */
   acquire: {
@@ -54,6 +60,12 @@ export interface PoolEvents<T> {
   release: {
     /** The resource given back. */
     readonly resource: T;
+    /**
+     * How long it was borrowed, in milliseconds. `undefined` when the borrow began while the
+     * pool had no `release` or `destroy` listener and no leak detection: the borrow time is taken
+     * only when something will read it, so an unobserved pool reads no clock per acquire.
+     */
+    readonly heldMs: number | undefined;
   };
   /**
    * A failure no caller saw: a releaser that threw, rejected or hung, a `validate`/`reset` that

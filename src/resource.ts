@@ -23,8 +23,13 @@ export class ResourceRecord<T> {
   retired: DestroyReason | undefined = undefined;
   /** Clock reading when it last became idle; kept only when an option needs it. */
   idleSince: number;
-  /** Clock reading when it was last handed out; kept only with leak detection. */
+  /**
+   * Clock reading when it was last handed out; taken only with leak detection or a `release` or
+   * `destroy` listener. Valid for the current borrow only while `stampedUse === uses`.
+   */
   borrowedAt = 0;
+  /** The value of `uses` when `borrowedAt` was taken. */
+  stampedUse = -1;
   /** Where it was acquired; captured only with leak detection. */
   acquireStack: Error | undefined = undefined;
   leakReported = false;

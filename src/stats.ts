@@ -30,6 +30,10 @@ export interface PoolStats {
   readonly creating: number;
   /** The pool's `maxSize` option. */
   readonly maxSize: number;
+  /** The pool's `minIdle` option. */
+  readonly minIdle: number;
+  /** The pool's `maxIdle` option. */
+  readonly maxIdle: number;
   // counters
   /** Resources handed to callers. */
   readonly acquired: number;
@@ -85,7 +89,7 @@ export class StatsRecorder {
   };
   readonly waits = new DurationHistogram();
 
-  snapshot(gauges: Pick<PoolStats, 'name' | 'size' | 'idle' | 'borrowed' | 'pending' | 'creating' | 'maxSize'>): PoolStats {
+  snapshot(gauges: Pick<PoolStats, 'name' | 'size' | 'idle' | 'borrowed' | 'pending' | 'creating' | 'maxSize' | 'minIdle' | 'maxIdle'>): PoolStats {
     const d = this.destroyed;
     const total = d.recycled + d.idle + d.invalid + d.overflow + d.destroyed + d.cleared + d.disposed;
     return Object.freeze({

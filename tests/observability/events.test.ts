@@ -59,9 +59,9 @@ test('each event carries its payload, in the order things happened', async () =>
     { name: 'create', event: { resource: r, durationMs: 40 } },
     { name: 'acquire', event: { resource: r, waitedMs: 40 } },
     { name: 'leak', event: { resource: r, borrowedMs: 1_000, stack: expect.stringContaining('acquired here') } },
-    { name: 'release', event: { resource: r } },
+    { name: 'release', event: { resource: r, heldMs: 1_000 } },
     { name: 'acquire', event: { resource: r, waitedMs: 1_000 } },
-    { name: 'destroy', event: { resource: r, reason: 'destroyed' } },
+    { name: 'destroy', event: { resource: r, reason: 'destroyed', heldMs: 0 } }, // destroyed as soon as it was handed over
     { name: 'error', event: { error: closeError, operation: 'destroy', resource: r } },
   ]);
   await pool.dispose();
