@@ -79,7 +79,7 @@ function histogramPoints(m: MetricData | undefined) {
       p.value.buckets.counts.forEach((n, i) => {
         if (n !== 0) buckets[String(p.value.buckets.boundaries[i] ?? '+Inf')] = n;
       });
-      return { pool: p.attributes[POOL], count: p.value.count, sum: Number(p.value.sum.toFixed(9)), buckets };
+      return { pool: p.attributes[POOL], count: p.value.count, sum: Number(p.value.sum!.toFixed(9)), buckets };
     })
     .sort((x, y) => String(x.pool).localeCompare(String(y.pool)));
 }
@@ -132,7 +132,8 @@ test('two pools on one meter: every semantic-convention metric, exact points, ne
     'db.client.connection.wait_time',
   ]);
   const descriptor = (name: string) => {
-    const d = m.get(name)!.descriptor;
+    // The SDK hands over its instrument descriptor, whose `type` its public type does not declare.
+    const d = m.get(name)!.descriptor as { unit: string; type?: string };
     return { unit: d.unit, type: d.type };
   };
   expect(descriptor('db.client.connection.count')).toEqual({ unit: '{connection}', type: 'OBSERVABLE_UP_DOWN_COUNTER' });
