@@ -12,6 +12,14 @@ const OCTAVES = 40; // 1 µs × 2^40 ≈ 1.1e9 ms
 const BUCKETS = STEPS_PER_OCTAVE * OCTAVES + 2; // + the zero bucket + the overflow bucket
 const MIN_MS = 0.001;
 
+/** One bucket of a {@link HistogramSnapshot}: how many durations were at most `leMs`. */
+export interface HistogramBucket {
+  /** The bucket's upper bound in milliseconds: 0, then about 19 % apart from 0.001, then `Infinity`. */
+  readonly leMs: number;
+  /** Durations recorded that were at most `leMs` (cumulative, as Prometheus' `le` buckets). */
+  readonly count: number;
+}
+
 /** Summary of recorded durations, in milliseconds. */
 export interface HistogramSnapshot {
   /** Durations recorded. */
@@ -26,6 +34,12 @@ export interface HistogramSnapshot {
   readonly p90Ms: number;
   /** 99th percentile (upper bound of its bucket, capped at `maxMs`). */
   readonly p99Ms: number;
+  /**
+   * The whole distribution: cumulative counts at the upper bound of every non-empty bucket, in
+   * ascending order (empty when nothing was recorded). The last entry's `count` equals `count`.
+   * For exporters of your own; the shipped ones record their histograms from events instead.
+   */
+  readonly buckets: readonly HistogramBucket[];
 }
 
 export class DurationHistogram {
@@ -67,17 +81,18 @@ export class DurationHistogram {
       p50Ms: this.percentile(0.5),
       p90Ms: this.percentile(0.9),
       p99Ms: this.percentile(0.99),
+      buckets: Object.freeze(this.cumulativeBuckets()),
     });
   }
 
-  /** Upper bounds of the non-empty buckets with their cumulative counts, for exporters (Prometheus `le`). */
-  cumulativeBuckets(): { le: number; count: number }[] {
-    const out: { le: number; count: number }[] = [];
+  /** Upper bounds of the non-empty buckets with their cumulative counts (see {@link HistogramSnapshot.buckets}). */
+  cumulativeBuckets(): HistogramBucket[] {
+    const out: HistogramBucket[] = [];
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       if (this.#counts[i] === 0) continue;
       seen += this.#counts[i]!;
-      out.push({ le: upperBound(i), count: seen });
+      out.push(Object.freeze({ leMs: upperBound(i), count: seen }));
     }
     return out;
   }

@@ -24,5 +24,5 @@ export {
 } from './errors.js';
 export type { PoolEvents, PoolListener, DestroyReason, PoolOperation } from './events.js';
 export type { PoolStats, DestroyedCounts } from './stats.js';
-export type { HistogramSnapshot } from './histogram.js';
+export type { HistogramSnapshot, HistogramBucket } from './histogram.js';
 export { acquireChannel, createChannel, type TraceContext } from './tracing.js';

@@ -22,7 +22,7 @@ function exact(values: number[], q: number): number {
 }
 
 test('empty: all zeros', () => {
-  expect(new DurationHistogram().snapshot()).toEqual({ count: 0, sumMs: 0, maxMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0 });
+  expect(new DurationHistogram().snapshot()).toEqual({ count: 0, sumMs: 0, maxMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, buckets: [] });
 });
 
 test('known input: 90 × 1 ms, 9 × 10 ms, 1 × 100 ms', () => {
@@ -88,7 +88,7 @@ test('fixed size: 100 000 varied records use the same buckets, at most 162', () 
   expect(buckets.length).toBeLessThanOrEqual(162);
   expect(buckets.at(-1)!.count).toBe(100_000);
   for (let i = 1; i < buckets.length; i++) {
-    expect(buckets[i]!.le).toBeGreaterThan(buckets[i - 1]!.le);
+    expect(buckets[i]!.leMs).toBeGreaterThan(buckets[i - 1]!.leMs);
     expect(buckets[i]!.count).toBeGreaterThan(buckets[i - 1]!.count);
   }
 });
@@ -123,6 +123,16 @@ describe("the pool's waitTime", () => {
     expect(s.p50Ms).toBeLessThanOrEqual(exact(all, 0.5) * STEP);
     expect(s.p90Ms).toBe(300);
     expect(s.p99Ms).toBe(300);
+    // The distribution itself: one bucket per distinct wait here, each bound just at or above it.
+    expect(s.buckets.map((b) => b.count)).toEqual([1, 2, 3, 4]);
+    const bounds = s.buckets.map((b) => b.leMs);
+    expect(bounds[0]).toBe(0);
+    [40, 100, 300].forEach((ms, i) => {
+      expect(bounds[i + 1]).toBeGreaterThanOrEqual(ms);
+      expect(bounds[i + 1]).toBeLessThan(ms * STEP);
+    });
+    expect(Object.isFrozen(s.buckets)).toBe(true);
+    expect(Object.isFrozen(s.buckets[0])).toBe(true);
     pool.release(r);
     await pool.dispose();
   });

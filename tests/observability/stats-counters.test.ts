@@ -47,7 +47,7 @@ test('a fresh pool: gauges and counters at zero, its name and maxSize', () => {
     ...NONE,
     name: 'counted',
     size: 0, idle: 0, borrowed: 0, pending: 0, creating: 0, maxSize: 7, minIdle: 0, maxIdle: 7,
-    waitTime: { count: 0, sumMs: 0, maxMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0 },
+    waitTime: { count: 0, sumMs: 0, maxMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, buckets: [] },
   });
 });
 
