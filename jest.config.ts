@@ -8,6 +8,7 @@ const config: Config = {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^poolkeeper$': '<rootDir>/src/index.ts',
+    '^poolkeeper/(otel|prometheus)$': '<rootDir>/src/$1.ts',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],

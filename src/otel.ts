@@ -159,6 +159,7 @@ function instrumentsOf(meter: Meter): Instruments {
  * | `db.client.connection.wait_time` | Histogram | `s` | `acquire` events |
  * | `db.client.connection.use_time` | Histogram | `s` | `release` events, and `destroy()` of a borrowed resource |
  *
+ * `db.client.connection.max` and `idle.max` are left out for a pool whose limit is `Infinity`.
  * The counts and the timeout total are observed (asynchronous instruments) in one batch callback
  * that reads `stats()` once per collection; the timeout total counts since the pool was created.
  * The histograms record from the moment of this call, with buckets from
@@ -202,9 +203,10 @@ export function instrumentPool<T>(pool: AsyncPool<T>, options: InstrumentPoolOpt
     const s = pool.stats();
     result.observe(count, s.idle, idle);
     result.observe(count, s.borrowed, used);
-    result.observe(idleMax, s.maxIdle, attributes);
+    // An unbounded pool (`Infinity`) has no maximum to report: an integer point cannot say +Inf.
+    if (s.maxIdle !== Infinity) result.observe(idleMax, s.maxIdle, attributes);
     result.observe(idleMin, s.minIdle, attributes);
-    result.observe(max, s.maxSize, attributes);
+    if (s.maxSize !== Infinity) result.observe(max, s.maxSize, attributes);
     result.observe(pending, s.pending, attributes);
     result.observe(timeouts, s.timedOut, attributes);
   };

@@ -242,3 +242,20 @@ test('bad arguments fail at once, naming what is wrong', async () => {
   expect(call(pool, { meter, prefix: 'x' })).toThrow(/unknown instrumentPool\(\) option "prefix"/);
   await pool.dispose();
 });
+
+test('an unbounded pool reports no maximum, and its other points as usual', async () => {
+  const { reader, meter } = setup();
+  const pool = new AsyncPool<Res>({ name: 'unbounded', factory: () => ({ id: 1 }), maxSize: Infinity });
+  instrumentPool(pool, { meter });
+  const r = await pool.acquire();
+  jest.useRealTimers();
+  const m = await collect(reader);
+  expect(m.get('db.client.connection.max')?.dataPoints ?? []).toEqual([]);
+  expect(m.get('db.client.connection.idle.max')?.dataPoints ?? []).toEqual([]);
+  expect(sumPoints(m.get('db.client.connection.count'))).toEqual([
+    [{ [POOL]: 'unbounded', [STATE]: 'idle' }, 0],
+    [{ [POOL]: 'unbounded', [STATE]: 'used' }, 1],
+  ]);
+  pool.release(r);
+  await pool.dispose();
+});

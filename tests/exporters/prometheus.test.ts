@@ -255,3 +255,13 @@ test('label values are escaped; bad arguments fail at once, naming what is wrong
   expect(call(pool, { registry, meter: {} })).toThrow(/unknown registerPoolMetrics\(\) option "meter"/);
   await pool.dispose();
 });
+
+test('an unbounded pool exports its limits as +Inf', async () => {
+  const registry = new Registry();
+  const pool = new AsyncPool<Res>({ name: 'unbounded', factory: () => ({ id: 1 }), maxSize: Infinity });
+  registerPoolMetrics(pool, { registry });
+  const { text, e } = await scrape(registry);
+  expect(text).toContain('poolkeeper_resources_max{pool="unbounded"} +Inf\n');
+  expect(valueOf(e, 'poolkeeper_resources_idle_max', { pool: 'unbounded' })).toBe(Infinity);
+  await pool.dispose();
+});
