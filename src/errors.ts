@@ -33,35 +33,42 @@ export interface PoolCounts {
   readonly maxSize: number;
 }
 
-// A brand shared by every copy of this package loaded in one process, so that
-// `instanceof PoolError` holds even when two versions are installed side by side.
-const kPoolError = Symbol.for('poolkeeper.PoolError');
+// Brands shared by every copy of this package loaded in one process (the ESM and the CommonJS
+// build, or two versions side by side), so that `instanceof` holds across copies: each class
+// tests for its own `Symbol.for` key instead of its prototype, as undici's errors do.
+const brandKeys = new WeakMap<Function, symbol>();
+
+/**
+ * Marks `cls` and its instances with the shared key `poolkeeper.<name>` and makes
+ * `value instanceof cls` test for that key. A subclass declared outside this package has no
+ * key of its own and keeps the ordinary prototype test.
+ */
+function brand(cls: Function, name: string): void {
+  const key = Symbol.for(`poolkeeper.${name}`);
+  brandKeys.set(cls, key);
+  Object.defineProperty(cls.prototype, key, { value: true });
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value(this: Function, value: unknown): boolean {
+      const own = brandKeys.get(this);
+      if (own === undefined) return Function.prototype[Symbol.hasInstance].call(this, value);
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[own] === true;
+    },
+  });
+}
 
 /** Base class of every error this package raises on purpose. */
 export class PoolError extends Error {
   /** Stable identifier of the error kind; safe to match on. */
   readonly code: PoolErrorCode;
 
+  static {
+    brand(this, 'PoolError');
+  }
+
   constructor(code: PoolErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
-  }
-
-  /** @internal */
-  get [kPoolError](): true {
-    return true;
-  }
-
-  /**
-   * `value instanceof PoolError` holds for errors from any copy of this package loaded in the
-   * process; subclasses test their own prototype chain as usual.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === PoolError) {
-      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kPoolError] === true;
-    }
-    return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }
 
@@ -74,6 +81,10 @@ function describeCounts(counts: PoolCounts): string {
 
 /** `acquire()` waited longer than its timeout. `cause` is the last factory error, if creation was failing. */
 export class AcquireTimeoutError extends PoolError {
+  static {
+    brand(this, 'AcquireTimeoutError');
+  }
+
   /** The pool's counts when the wait timed out. */
   readonly counts: PoolCounts;
   /** How long the caller was allowed to wait, in milliseconds. */
@@ -96,6 +107,10 @@ export class AcquireTimeoutError extends PoolError {
 
 /** The pool was disposed: it hands out nothing more. */
 export class PoolDisposedError extends PoolError {
+  static {
+    brand(this, 'PoolDisposedError');
+  }
+
   /** @param operation - What was refused, e.g. `'acquire()'`. @param message - Replaces the default message. */
   constructor(operation: string, message?: string) {
     super(
@@ -107,6 +122,10 @@ export class PoolDisposedError extends PoolError {
 
 /** `acquire()` found `maxWaiters` callers already waiting. */
 export class PoolQueueFullError extends PoolError {
+  static {
+    brand(this, 'PoolQueueFullError');
+  }
+
   /** The pool's counts when the call was rejected. */
   readonly counts: PoolCounts;
 
@@ -122,6 +141,10 @@ export class PoolQueueFullError extends PoolError {
 
 /** `release()`/`destroy()` was given something that is not currently borrowed from this pool. */
 export class NotBorrowedError extends PoolError {
+  static {
+    brand(this, 'NotBorrowedError');
+  }
+
   /**
    * @param reason - `'released'`: it was borrowed once and given back; `'foreign'`: this pool does not
    * know it (never acquired from it, or already destroyed); `'unknown'`: the pool cannot tell which.
@@ -138,6 +161,10 @@ export class NotBorrowedError extends PoolError {
 
 /** A `factory` call took longer than `createTimeoutMs`. A resource that still arrives later is closed. */
 export class CreateTimeoutError extends PoolError {
+  static {
+    brand(this, 'CreateTimeoutError');
+  }
+
   /** The `createTimeoutMs` option, in milliseconds. */
   readonly timeoutMs: number;
 
@@ -155,6 +182,10 @@ export class CreateTimeoutError extends PoolError {
  * letting each time out, until a creation succeeds. `cause` is the last factory error.
  */
 export class PoolUnavailableError extends PoolError {
+  static {
+    brand(this, 'PoolUnavailableError');
+  }
+
   /** Consecutive `factory` failures when this error was raised. */
   readonly consecutiveFailures: number;
 
@@ -171,6 +202,10 @@ export class PoolUnavailableError extends PoolError {
 
 /** A `releaser` call took longer than `destroyTimeoutMs`; it was abandoned. Reported through the `error` event. */
 export class DestroyTimeoutError extends PoolError {
+  static {
+    brand(this, 'DestroyTimeoutError');
+  }
+
   /** The `destroyTimeoutMs` option, in milliseconds. */
   readonly timeoutMs: number;
 
@@ -186,6 +221,10 @@ export class DestroyTimeoutError extends PoolError {
 
 /** A `validate` call took longer than `validateTimeoutMs`; the resource counts as invalid and is closed. */
 export class ValidateTimeoutError extends PoolError {
+  static {
+    brand(this, 'ValidateTimeoutError');
+  }
+
   /** The `validateTimeoutMs` option, in milliseconds. */
   readonly timeoutMs: number;
 
@@ -200,6 +239,10 @@ export class ValidateTimeoutError extends PoolError {
 
 /** A `reset` call took longer than `resetTimeoutMs`; the resource was closed instead of reused. Reported through the `error` event. */
 export class ResetTimeoutError extends PoolError {
+  static {
+    brand(this, 'ResetTimeoutError');
+  }
+
   /** The `resetTimeoutMs` option, in milliseconds. */
   readonly timeoutMs: number;
 
@@ -217,6 +260,10 @@ export class ResetTimeoutError extends PoolError {
  * and `cause` is the signal's reason.
  */
 export class AbortError extends Error {
+  static {
+    brand(this, 'AbortError');
+  }
+
   /** Always `'ABORT_ERR'`, as for Node's own aborted operations. */
   readonly code = 'ABORT_ERR' as const;
 

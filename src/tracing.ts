@@ -5,7 +5,10 @@
  *
  * @module
  */
-import diagnosticsChannel from 'node:diagnostics_channel';
+// Named imports: a default import would reach the emitted declarations and break consumers
+// compiling with `esModuleInterop: false`.
+import { tracingChannel } from 'node:diagnostics_channel';
+import type { TracingChannel } from 'node:diagnostics_channel';
 
 /** Context object published on the tracing channels. `result`/`error` are filled in by Node. */
 export interface TraceContext {
@@ -18,6 +21,6 @@ export interface TraceContext {
 }
 
 /** Traces every `acquire()` from call to settlement. */
-export const acquireChannel = diagnosticsChannel.tracingChannel<unknown, TraceContext>('poolkeeper:acquire');
+export const acquireChannel: TracingChannel<unknown, TraceContext> = tracingChannel('poolkeeper:acquire');
 /** Traces every `factory` call. */
-export const createChannel = diagnosticsChannel.tracingChannel<unknown, TraceContext>('poolkeeper:create');
+export const createChannel: TracingChannel<unknown, TraceContext> = tracingChannel('poolkeeper:create');
