@@ -195,10 +195,25 @@ export class AsyncPool<T> implements AsyncDisposable {
     return this;
   }
 
-  /** Removes a listener added with {@link AsyncPool.on}. */
+  /**
+   * Adds a listener for the next `event` only. Also what Node's `events.once(pool, 'create')`
+   * uses; that helper rejects with the `error` event's payload if an `error` event comes first.
+   */
+  once<K extends keyof PoolEvents<T>>(event: K, listener: PoolListener<T, K>): this {
+    this.#events.once(event, listener);
+    return this;
+  }
+
+  /** Removes a listener added with {@link AsyncPool.on} or {@link AsyncPool.once}. */
   off<K extends keyof PoolEvents<T>>(event: K, listener: PoolListener<T, K>): this {
     this.#hooks.off(event, listener);
     this.#stampBorrows = this.#hooks.listeners.release !== undefined || this.#hooks.listeners.destroy !== undefined;
+    return this;
+  }
+
+  /** The same as {@link AsyncPool.off}; Node's `events.once()` helper calls it by this name. */
+  removeListener<K extends keyof PoolEvents<T>>(event: K, listener: PoolListener<T, K>): this {
+    this.#events.off(event, listener);
     return this;
   }
 

@@ -93,6 +93,9 @@ export interface PoolEvents<T> {
 /** A listener of event `K`. */
 export type PoolListener<T, K extends keyof PoolEvents<T>> = (event: PoolEvents<T>[K]) => void;
 
+/** The listener once() registers: it carries the user's function so off() can find it. */
+type OnceWrapper<V> = ((event: V) => void) & { listener?: (event: V) => void };
+
 type ListenerTable<E> = { [K in keyof E]: ((event: E[K]) => void)[] | undefined };
 
 /** @internal A minimal typed emitter. */
@@ -115,10 +118,34 @@ export class Emitter<E> {
     this.listeners[name] = [...(this.listeners[name] ?? []), listener];
   }
 
+  /** Like {@link Emitter.on}, but the listener runs for the first emission only. */
+  once<K extends keyof E>(name: K, listener: (event: E[K]) => void): void {
+    if (typeof listener !== 'function') throw new TypeError('poolkeeper: listener must be a function');
+    let fired = false;
+    const wrapper: OnceWrapper<E[K]> = (event) => {
+      // A nested emission of the same event runs from the snapshot taken by the outer one: the
+      // flag keeps the listener to one call even then.
+      if (fired) return;
+      fired = true;
+      this.off(name, wrapper);
+      listener(event);
+    };
+    wrapper.listener = listener;
+    this.on(name, wrapper);
+  }
+
   off<K extends keyof E>(name: K, listener: (event: E[K]) => void): void {
     const current = this.listeners[name];
     if (current === undefined) return;
-    const index = current.indexOf(listener);
+    // A listener added with once() is found by the function given to once(), as Node's emitters do.
+    let index = -1;
+    for (let i = 0; i < current.length; i++) {
+      const candidate = current[i] as OnceWrapper<E[K]>;
+      if (candidate === listener || candidate.listener === listener) {
+        index = i;
+        break;
+      }
+    }
     if (index === -1) return;
     const next = current.filter((_, i) => i !== index);
     this.listeners[name] = next.length === 0 ? undefined : next;
