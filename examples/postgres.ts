@@ -1,7 +1,7 @@
 /**
  * Pooling PostgreSQL connections (`pg.Client` from the `pg` package).
  *
- *     npm run build:tools && node .build/examples/postgres.js
+ *     npm run example -- postgres
  *
  * Needs a PostgreSQL server: 127.0.0.1:5432, database `test`, user `$PGUSER` or the OS user; the
  * standard PG* variables (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE …) override.

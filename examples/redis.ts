@@ -1,7 +1,7 @@
 /**
  * Pooling Redis connections (ioredis, one connection per pooled resource).
  *
- *     npm run build:tools && node .build/examples/redis.js
+ *     npm run example -- redis
  *
  * Needs a Redis server at 127.0.0.1:6379 (REDIS_URL overrides, e.g. redis://host:6380/0).
  *

@@ -1,7 +1,7 @@
 /**
  * A pool of pre-warmed worker threads (node:worker_threads) for CPU-heavy jobs.
  *
- *     npm run build:tools && node .build/examples/workers.js
+ *     npm run example -- workers
  *
  * Starting a worker costs a new V8 isolate (tens of milliseconds); a pool starts them once
  * (`prefill`), runs one job at a time on each, and keeps the main thread free. A job that runs
