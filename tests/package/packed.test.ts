@@ -264,7 +264,12 @@ export async function main(): Promise<number> {
     typeRoots: [join(root, 'node_modules', '@types')],
   };
   const projects = {
-    node10: { compilerOptions: { ...base, module: 'CommonJS', moduleResolution: 'node10', esModuleInterop: false, ignoreDeprecations: '6.0' }, files: ['consumer.ts'] },
+    // TypeScript 6 allows synthetic default imports unless told not to; older compilers with
+    // `esModuleInterop: false` do not, which is what users of node10 resolution mostly run.
+    node10: {
+      compilerOptions: { ...base, module: 'CommonJS', moduleResolution: 'node10', esModuleInterop: false, allowSyntheticDefaultImports: false, ignoreDeprecations: '6.0' },
+      files: ['consumer.ts'],
+    },
     node16: { compilerOptions: { ...base, module: 'Node16', moduleResolution: 'Node16' }, files: ['consumer.ts', 'consumer.mts'] },
     bundler: { compilerOptions: { ...base, module: 'ESNext', moduleResolution: 'Bundler' }, files: ['consumer.ts'] },
   };
