@@ -200,7 +200,7 @@ export class AsyncPool<T> implements AsyncDisposable {
    * uses; that helper rejects with the `error` event's payload if an `error` event comes first.
    */
   once<K extends keyof PoolEvents<T>>(event: K, listener: PoolListener<T, K>): this {
-    this.#events.once(event, listener);
+    this.#hooks.once(event, listener);
     return this;
   }
 
@@ -213,7 +213,7 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   /** The same as {@link AsyncPool.off}; Node's `events.once()` helper calls it by this name. */
   removeListener<K extends keyof PoolEvents<T>>(event: K, listener: PoolListener<T, K>): this {
-    this.#events.off(event, listener);
+    this.#hooks.off(event, listener);
     return this;
   }
 

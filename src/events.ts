@@ -120,7 +120,10 @@ export class Emitter<E> {
 
   /** Like {@link Emitter.on}, but the listener runs for the first emission only. */
   once<K extends keyof E>(name: K, listener: (event: E[K]) => void): void {
-    if (typeof listener !== 'function') throw new TypeError('poolkeeper: listener must be a function');
+    // An unknown name is refused by on() below, with the same message as on()'s.
+    if (name in this.listeners && typeof listener !== 'function') {
+      throw new TypeError(`poolkeeper: once() argument "listener" must be a function; got ${show(listener)}`);
+    }
     let fired = false;
     const wrapper: OnceWrapper<E[K]> = (event) => {
       // A nested emission of the same event runs from the snapshot taken by the outer one: the

@@ -86,6 +86,10 @@ export class Hooks<T> {
     this.#events.on(name, listener);
   }
 
+  once<K extends keyof PoolEvents<T>>(name: K, listener: (event: PoolEvents<T>[K]) => void): void {
+    this.#events.once(name, listener);
+  }
+
   off<K extends keyof PoolEvents<T>>(name: K, listener: (event: PoolEvents<T>[K]) => void): void {
     this.#events.off(name, listener);
   }
