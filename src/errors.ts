@@ -36,22 +36,18 @@ export interface PoolCounts {
 // Brands shared by every copy of this package loaded in one process (the ESM and the CommonJS
 // build, or two versions side by side), so that `instanceof` holds across copies: each class
 // tests for its own `Symbol.for` key instead of its prototype, as undici's errors do.
-const brandKeys = new WeakMap<Function, symbol>();
-
 /**
  * Marks `cls` and its instances with the shared key `poolkeeper.<name>` and makes
- * `value instanceof cls` test for that key. A subclass declared outside this package has no
- * key of its own and keeps the ordinary prototype test.
+ * `value instanceof cls` test for that key. A subclass declared outside this package inherits
+ * this method but not the key, so it keeps the ordinary prototype test.
  */
 function brand(cls: Function, name: string): void {
   const key = Symbol.for(`poolkeeper.${name}`);
-  brandKeys.set(cls, key);
   Object.defineProperty(cls.prototype, key, { value: true });
   Object.defineProperty(cls, Symbol.hasInstance, {
     value(this: Function, value: unknown): boolean {
-      const own = brandKeys.get(this);
-      if (own === undefined) return Function.prototype[Symbol.hasInstance].call(this, value);
-      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[own] === true;
+      if (this !== cls) return Function.prototype[Symbol.hasInstance].call(this, value);
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[key] === true;
     },
   });
 }
