@@ -40,6 +40,13 @@ export interface DisposeOptions {
    * @defaultValue Infinity
    */
   readonly timeoutMs?: number;
+  /**
+   * Serve the callers already waiting before shutting down (new acquires are still rejected at
+   * once): they get idle resources, released ones or new ones as usual. `timeoutMs` then bounds
+   * the whole shutdown; callers still waiting when it passes are rejected with `PoolDisposedError`.
+   * @defaultValue false
+   */
+  readonly drain?: boolean;
 }
 
 /** Everything the pool's modules call back into; kept off the public surface. */
@@ -71,6 +78,9 @@ export class AsyncPool<T> implements AsyncDisposable {
   readonly #maxSize: number;
   readonly #maxIdle: number;
   readonly #acquireTimeoutMs: number;
+  readonly #maxUses: number;
+  /** True when `minIdle` or `min` asks for background creation. */
+  readonly #keepWarm: boolean;
   readonly #validating: boolean;
   readonly #resetting: boolean;
   /** True when an option needs `idleSince` (idle timeout, validation window). */
@@ -98,6 +108,9 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   /** Resources out of the idle store: borrowed, being validated, being reset. */
   #borrowed = 0;
+  /** Set by `dispose()`: new acquires are refused (while a drain serves the waiters, they still are served). */
+  #refusing = false;
+  /** Set when the shutdown proper begins: at once, or once a drain has served the waiters. */
   #disposing = false;
 
   /**
@@ -110,6 +123,8 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#maxSize = o.maxSize;
     this.#maxIdle = o.maxIdle;
     this.#acquireTimeoutMs = o.acquireTimeoutMs;
+    this.#maxUses = o.maxUses;
+    this.#keepWarm = o.minIdle !== 0 || o.min !== 0;
     this.#validating = o.validate !== undefined;
     this.#resetting = o.reset !== undefined;
     this.#trackIdleTime = o.idleTimeoutMs !== Infinity || (o.validate !== undefined && o.validateIdleAfterMs > 0);
@@ -121,6 +136,8 @@ export class AsyncPool<T> implements AsyncDisposable {
     const pool = this;
     this.#inner = {
       get disposing() { return pool.#disposing; },
+      get refusing() { return pool.#refusing; },
+      get pendingCount() { return pool.#waiting.pending; },
       get size() { return pool.size; },
       get idleCount() { return pool.#idle.length; },
       get waitingCount() { return pool.#waiters.length; },
@@ -142,6 +159,13 @@ export class AsyncPool<T> implements AsyncDisposable {
       giveBack: (record, validate) => this.#return(record, validate),
       requeue: (waiter) => this.#waiting.requeue(waiter),
       refill: () => this.#creator.refill(),
+      markRefusing: () => void (this.#refusing = true),
+      whenNonePending: (done) => {
+        this.#waiting.onNonePending = done === undefined ? undefined : () => {
+          this.#waiting.onNonePending = undefined;
+          done();
+        };
+      },
       markDisposing: () => void (this.#disposing = true),
       abandonWaiters: () => this.#waiting.abandon((waiter) => waiter.reject(new PoolDisposedError('acquire()'))),
     };
@@ -170,7 +194,7 @@ export class AsyncPool<T> implements AsyncDisposable {
   /** The `maxSize` option. */
   get maxSize(): number { return this.#maxSize; }
   /** True from the moment `dispose()` is called. */
-  get disposed(): boolean { return this.#disposing; }
+  get disposed(): boolean { return this.#refusing; }
   /** An immutable snapshot of gauges, counters and the wait-time distribution. */
   stats(): PoolStats {
     return this.#stats.snapshot({
@@ -247,7 +271,7 @@ export class AsyncPool<T> implements AsyncDisposable {
         return Promise.reject(error);
       }
     }
-    if (this.#disposing) return Promise.reject(new PoolDisposedError('acquire()'));
+    if (this.#refusing) return Promise.reject(new PoolDisposedError('acquire()'));
     if (signal?.aborted) {
       this.#stats.aborted++;
       return Promise.reject(abortErrorOf(signal));
@@ -347,7 +371,17 @@ export class AsyncPool<T> implements AsyncDisposable {
       return;
     }
     this.#stats.released++;
-    if (this.#hooks.listeners.release !== undefined) this.#hooks.emit('release', { resource, heldMs: this.#heldMs(record) });
+    if (this.#hooks.listeners.release !== undefined) {
+      this.#hooks.emit('release', { resource, heldMs: this.#heldMs(record) });
+      if (record.state !== 'borrowed') return; // the listener destroyed it, or a dispose() closed it
+    }
+    if (record.uses >= this.#maxUses && record.retired === undefined) record.retired = 'maxUses';
+    if (record.retired !== undefined && !this.#disposing) {
+      // It will not be reused (maxUses, lifetime, clear(), retire()): close it now, without reset.
+      this.#closeBorrowed(record, record.retired);
+      this.#slotFreed();
+      return;
+    }
     if (this.#resetting && !this.#disposing) { // while disposing it is closed anyway
       this.#health.resetThenReturn(record);
       return;
@@ -385,6 +419,30 @@ export class AsyncPool<T> implements AsyncDisposable {
     return this.#records.get(resource)?.state === 'borrowed';
   }
 
+  /**
+   * Takes one resource out of the pool (reason `'retired'`), never interrupting its holder: an idle
+   * one is closed now; a borrowed one (or one being validated or reset) is closed when it comes
+   * back, and is not handed out again. For a connection found broken while idle. When `error` is
+   * given it is reported through the `error` event (operation `'retire'`).
+   *
+   * @returns `true` if the pool held `resource` (it is out, or will be when it comes back), `false`
+   * if it does not (never from this pool, already closed, or the pool is shutting down).
+   */
+  retire(resource: T, error?: unknown): boolean {
+    const record = this.#records.get(resource);
+    if (record === undefined || record.state === 'closed' || this.#disposing) return false;
+    if (record.state !== 'idle') {
+      record.retired ??= 'retired';
+      if (error !== undefined) this.#closer.reportError(error, 'retire', resource);
+      return true;
+    }
+    this.#idle.retain((r) => r !== record);
+    this.#closer.close(record, 'retired');
+    if (error !== undefined) this.#closer.reportError(error, 'retire', resource);
+    this.#slotFreed();
+    return true;
+  }
+
   // ───────────────────────────── prefill / clear / dispose ─────────────────────────────
 
   /**
@@ -400,7 +458,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     if (target > limit) {
       throw new RangeError(`poolkeeper: prefill() argument "count" must be <= maxIdle (${limit}), since resources beyond it would be closed at once; got ${target}`);
     }
-    if (this.#disposing) throw new PoolDisposedError('prefill()');
+    if (this.#refusing) throw new PoolDisposedError('prefill()');
     const jobs: Promise<unknown>[] = [];
     for (let live = this.size; live < target; live++) jobs.push(this.#creator.create('prefill'));
     const outcomes = await Promise.all(jobs);
@@ -423,10 +481,11 @@ export class AsyncPool<T> implements AsyncDisposable {
   }
 
   /**
-   * Shuts the pool down: new acquires reject with `PoolDisposedError`, so do current waiters; idle
-   * resources are closed now, borrowed ones as they come back. Resolves once every resource has
-   * been closed and every releaser has finished (each bounded by `destroyTimeoutMs`); after
-   * `timeoutMs`, closes the borrowed ones anyway. Idempotent: later calls return the same promise.
+   * Shuts the pool down: new acquires reject with `PoolDisposedError`, so do current waiters (with
+   * `drain: true`, they are served first); idle resources are closed now, borrowed ones as they
+   * come back. Resolves once every resource has been closed and every releaser has finished (each
+   * bounded by `destroyTimeoutMs`); after `timeoutMs`, closes the borrowed ones anyway.
+   * Idempotent: later calls return the same promise.
    */
   dispose(options?: DisposeOptions): Promise<void> {
     return this.#shutdown.dispose(options);
@@ -442,7 +501,7 @@ export class AsyncPool<T> implements AsyncDisposable {
   /**
    * Decides what happens next after any change of state: idle resources go to the oldest
    * waiters; creations start for waiters that no creation in flight will serve (within
-   * `maxSize`); keep-warm refills top the idle store up to `minIdle`.
+   * `maxSize`); keep-warm refills top the idle store up to `minIdle` and live resources up to `min`.
    */
   #dispatch(): void {
     if (this.#disposing) return;
@@ -456,7 +515,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     if (!this.#creator.failingFast) {
       while (this.#waiters.length > this.#creator.creating && this.size < this.#maxSize) void this.#creator.create('acquire');
     }
-    if (this.#o.minIdle !== 0) this.#creator.refill();
+    if (this.#keepWarm) this.#creator.refill();
   }
 
   /** A slot was freed (a resource closed): waiters may need a creation, a dispose may be done. */
@@ -471,9 +530,9 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#borrowed++;
   }
 
-  /** A fresh resource arrived (counted in `#borrowed`): place it; it needs no validation. */
+  /** A fresh resource arrived (counted in `#borrowed`): place it, validated only with `validateOnCreate`. */
   #place(record: ResourceRecord<T>): void {
-    this.#return(record, false);
+    this.#return(record, this.#o.validateOnCreate);
     this.#dispatch();
     this.#shutdown.checkDrained();
   }
@@ -547,7 +606,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#borrowed--;
     if (this.#idle.length >= this.#maxIdle) {
       this.#closer.close(record, 'overflow');
-      if (this.#o.minIdle !== 0) this.#creator.refill();
+      if (this.#keepWarm) this.#creator.refill();
       return;
     }
     this.#makeIdle(record);

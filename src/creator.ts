@@ -22,6 +22,8 @@ export type CreateKind = 'acquire' | 'prefill' | 'background';
 /** What the creator needs from the pool. */
 export interface CreatorOwner<T> {
   readonly disposing: boolean;
+  /** `dispose()` was called: no more keep-warm creation (a drain still creates for its waiters). */
+  readonly refusing: boolean;
   /** Live resources: idle + borrowed + being created. */
   readonly size: number;
   readonly idleCount: number;
@@ -267,10 +269,13 @@ export class Creator<T> {
     this.#owner.rejectAll(new PoolUnavailableError(this.consecutiveFailures, this.lastError));
   }
 
-  /** Keeps `minIdle` resources idle (and probes while failing fast), unless backing off. */
+  /**
+   * Keeps `minIdle` resources idle and `min` resources live (and probes while failing fast),
+   * unless backing off or shutting down.
+   */
   refill(): void {
     const owner = this.#owner;
-    if (owner.disposing || this.#retryPending) return;
+    if (owner.refusing || this.#retryPending) return;
     if (this.failingFast) {
       if (this.creating === 0) void this.create('background');
       return;
@@ -278,9 +283,10 @@ export class Creator<T> {
     // Not while a waiter's resource is being validated: a resource made now would land idle, be
     // the next one validated if the check fails, and so on without end. Refilled after.
     if (owner.validatingCount !== 0) return;
-    const minIdle = this.#o.minIdle;
-    while (owner.idleCount + this.inBackground < minIdle && owner.size < this.#o.maxSize) {
+    const { minIdle, min, maxSize } = this.#o;
+    while (owner.idleCount + this.inBackground < minIdle && owner.size < maxSize) {
       void this.create('background');
     }
+    while (owner.size < min) void this.create('background'); // min <= maxSize: borrowed ones count
   }
 }

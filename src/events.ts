@@ -22,10 +22,17 @@ export type DestroyReason =
   /** `clear()` retired it. */
   | 'cleared'
   /** The pool was disposed. */
-  | 'disposed';
+  | 'disposed'
+  /** It came back from its `maxUses`-th borrow. */
+  | 'maxUses'
+  /** `retire()` was called on it. */
+  | 'retired';
 
-/** What failed, for an `error` event. */
-export type PoolOperation = 'create' | 'destroy' | 'validate' | 'reset';
+/**
+ * What failed, for an `error` event. `'retire'`: the error given to `retire()` (say, an idle
+ * connection that broke), reported when the pool took the resource out.
+ */
+export type PoolOperation = 'create' | 'destroy' | 'validate' | 'reset' | 'retire';
 
 /** Payloads of the pool's events, by event name. */
 export interface PoolEvents<T> {
@@ -69,7 +76,8 @@ export interface PoolEvents<T> {
   };
   /**
    * A failure no caller saw: a releaser that threw, rejected or hung, a `validate`/`reset` that
-   * threw, a background creation that failed. `resource` is set when one was involved.
+   * threw (or a `validate` that returned something other than a boolean), a background creation
+   * that failed, the error given to `retire()`. `resource` is set when one was involved.
    */
   error: {
     /** What was thrown or rejected with, or the pool's timeout error. */

@@ -9,7 +9,7 @@ import type { Closer } from './closer.js';
 import { ResetTimeoutError, ValidateTimeoutError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import type { Hooks } from './hooks.js';
-import type { ResolvedOptions } from './options.js';
+import { show, type ResolvedOptions } from './options.js';
 import type { ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
 import { callWithTimeout, isThenable, now } from './util.js';
@@ -30,7 +30,7 @@ export interface HealthOwner<T> {
   requeue(waiter: Waiter<T>): void;
   /** A slot was freed: dispatch, and let a dispose finish. */
   slotFreed(): void;
-  /** Keep-warm: top the idle store up to `minIdle`. */
+  /** Keep-warm: top the idle store up to `minIdle` and live resources up to `min`. */
   refill(): void;
 }
 
@@ -40,19 +40,25 @@ export class Health<T> {
   readonly #hooks: Hooks<T>;
   readonly #closer: Closer<T>;
   readonly #stats: StatsRecorder;
+  readonly #keepWarm: boolean;
 
   constructor(o: ResolvedOptions<T>, owner: HealthOwner<T>, hooks: Hooks<T>, closer: Closer<T>, stats: StatsRecorder) {
     this.#o = o;
+    this.#keepWarm = o.minIdle !== 0 || o.min !== 0;
     this.#owner = owner;
     this.#hooks = hooks;
     this.#closer = closer;
     this.#stats = stats;
   }
 
-  /** False inside the bypass window: a resource idle less than `validateIdleAfterMs` is trusted. */
+  /**
+   * False inside the bypass window: a resource idle less than `validateIdleAfterMs` is trusted,
+   * unless it was never handed out and `validateOnCreate` is set.
+   */
   idleLongEnoughToValidate(record: ResourceRecord<T>): boolean {
     const window = this.#o.validateIdleAfterMs;
-    return window === 0 || now() - record.idleSince >= window;
+    if (window === 0 || (record.uses === 0 && this.#o.validateOnCreate)) return true;
+    return now() - record.idleSince >= window;
   }
 
   /** Validates `record` (counted in `borrowed`) for `waiter` (out of the queue), then hands it over. */
@@ -72,13 +78,17 @@ export class Health<T> {
       // resources never recurses through dispatch.
       owner.serving.delete(waiter);
       owner.handOver(record, waiter);
-      if (this.#o.minIdle !== 0) owner.refill();
+      if (this.#keepWarm) owner.refill();
       return;
     }
     const pending = result;
     const timeoutMs = this.#o.validateTimeoutMs;
     callWithTimeout(() => pending, timeoutMs, () => new ValidateTimeoutError(timeoutMs)).then(
-      (valid) => this.#validated(record, waiter, valid === true, undefined),
+      (valid: unknown) => {
+        if (typeof valid === 'boolean') this.#validated(record, waiter, valid, undefined);
+        // Anything else is a bug in the validator: fail the resource, and say what it returned.
+        else this.#validated(record, waiter, false, new TypeError(`poolkeeper: validate() returned ${show(valid)}; it must return true or false (or a promise of one). The resource was closed as invalid.`));
+      },
       (error: unknown) => this.#validated(record, waiter, false, error),
     );
   }
@@ -104,7 +114,7 @@ export class Health<T> {
       return;
     }
     owner.handOver(record, waiter);
-    if (this.#o.minIdle !== 0) owner.refill(); // now it is out: top the idle store up
+    if (this.#keepWarm) owner.refill(); // now it is out: top the idle store up
   }
 
   /** Runs `reset` on a released resource (counted in `borrowed`), then gives it back. */

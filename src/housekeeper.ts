@@ -1,6 +1,6 @@
 /**
  * Lifetimes and maintenance: one timer, set for the next deadline, that retires resources past
- * their lifetime (`recycleMs`), evicts those idle past `idleTimeoutMs` down to `minIdle`, reports
+ * their lifetime (`recycleMs`), evicts those idle past `idleTimeoutMs` down to `minIdle` and `min`, reports
  * leaks (`leakDetectionMs`) and ends a create backoff. Nothing is scheduled when nothing is due,
  * so the hot path never reads the clock with the default options.
  *
@@ -19,6 +19,8 @@ import { now } from './util.js';
 /** What maintenance needs from the pool. */
 export interface HousekeeperOwner {
   readonly disposing: boolean;
+  /** Live resources: idle + borrowed + being created. */
+  readonly size: number;
   dispatch(): void;
 }
 
@@ -95,7 +97,8 @@ export class Housekeeper<T> {
       for (const record of expired) this.#closer.close(record, 'recycled');
     }
     if (o.idleTimeoutMs !== Infinity) {
-      for (let oldest = idle.peekFront(); oldest !== undefined && idle.length > o.minIdle; oldest = idle.peekFront()) {
+      // Never below minIdle idle, nor below min live (idle + borrowed + being created).
+      for (let oldest = idle.peekFront(); oldest !== undefined && idle.length > o.minIdle && this.#owner.size > o.min; oldest = idle.peekFront()) {
         const evictAt = oldest.idleSince + o.idleTimeoutMs;
         if (evictAt - t >= 1) {
           if (evictAt < next) next = evictAt;
@@ -109,7 +112,7 @@ export class Housekeeper<T> {
     if (retryAt < next) next = retryAt;
     this.#timer.schedule(next, t);
     this.#owner.dispatch();
-    if (this.#creator.failingFast && o.minIdle === 0) this.#creator.refill(); // the probe
+    if (this.#creator.failingFast && o.minIdle === 0 && o.min === 0) this.#creator.refill(); // the probe
   }
 
   #reportLeak(record: ResourceRecord<T>, t: number): void {

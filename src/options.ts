@@ -48,6 +48,20 @@ export interface AsyncPoolOptions<T> {
    */
   readonly minIdle?: number;
   /**
+   * A floor on live resources (idle + borrowed + being created), kept by background creation from
+   * the first `acquire()` or `prefill()` on: `idleTimeoutMs` never evicts below it, and a resource
+   * closed for any reason (lifetime, `maxUses`, `destroy()`, a failed validation) is replaced.
+   * Unlike `minIdle`, borrowed resources count towards it. An integer, 0 ≤ min ≤ maxSize.
+   * @defaultValue 0
+   */
+  readonly min?: number;
+  /**
+   * Borrows per resource: a resource that comes back from its `maxUses`-th borrow is closed
+   * (reason `'maxUses'`) instead of reused. An integer ≥ 1, or `Infinity`.
+   * @defaultValue Infinity
+   */
+  readonly maxUses?: number;
+  /**
    * `'lifo'` hands out the most recently returned idle resource (keeps a warm core, lets the rest
    * expire); `'fifo'` hands out the one idle longest (spreads use evenly).
    * @defaultValue 'lifo'
@@ -105,10 +119,19 @@ export interface AsyncPoolOptions<T> {
    */
   readonly failFastAfter?: number;
   /**
-   * Checked before a resource is handed out. `false`, a throw, or a timeout closes the resource
-   * and the pool tries the next idle one or creates a new one.
+   * Checked before an idle resource is handed out. It must return (or resolve to) `true` or
+   * `false`. `false`, a throw, a rejection or a timeout closes the resource (reason `'invalid'`)
+   * and the pool tries the next idle one or creates a new one; a throw or rejection is also
+   * reported through the `error` event. Any other value (`'PONG'`, `1`, `undefined`) is a bug in
+   * the validator: it fails the same way, reported as a `TypeError` saying what was returned.
    */
   readonly validate?: (resource: T) => boolean | Promise<boolean>;
+  /**
+   * Validate fresh resources too, before their first hand-out (by default a resource straight from
+   * `factory` is trusted). Needs `validate`.
+   * @defaultValue false
+   */
+  readonly validateOnCreate?: boolean;
   /**
    * A validation that takes longer counts as failed. A number > 0, or `Infinity`.
    * @defaultValue 5 000
@@ -165,6 +188,8 @@ export interface ResolvedOptions<T> {
   readonly maxSize: number;
   readonly maxIdle: number;
   readonly minIdle: number;
+  readonly min: number;
+  readonly maxUses: number;
   readonly strategy: IdleStrategy;
   readonly recycleMs: number;
   readonly recycleJitter: number;
@@ -176,6 +201,7 @@ export interface ResolvedOptions<T> {
   readonly createRetry: Required<CreateRetryOptions>;
   readonly failFastAfter: number;
   readonly validate: ((resource: T) => boolean | Promise<boolean>) | undefined;
+  readonly validateOnCreate: boolean;
   readonly validateTimeoutMs: number;
   readonly validateIdleAfterMs: number;
   readonly reset: ((resource: T) => void | Promise<void>) | undefined;
@@ -192,6 +218,12 @@ export const defaults = Object.freeze({
   maxSize: 10,
   /** Default of {@link AsyncPoolOptions.minIdle}. */
   minIdle: 0,
+  /** Default of {@link AsyncPoolOptions.min}. */
+  min: 0,
+  /** Default of {@link AsyncPoolOptions.maxUses}. */
+  maxUses: Infinity,
+  /** Default of {@link AsyncPoolOptions.validateOnCreate}. */
+  validateOnCreate: false,
   /** Default of {@link AsyncPoolOptions.strategy}. */
   strategy: 'lifo' as IdleStrategy,
   /** Default of {@link AsyncPoolOptions.recycleMs}. */
@@ -234,9 +266,9 @@ export const defaults = Object.freeze({
 });
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
-  'factory', 'releaser', 'maxSize', 'maxIdle', 'minIdle', 'strategy', 'recycleMs', 'recycleJitter',
+  'factory', 'releaser', 'maxSize', 'maxIdle', 'minIdle', 'min', 'maxUses', 'strategy', 'recycleMs', 'recycleJitter',
   'acquireTimeoutMs', 'maxWaiters', 'createConcurrency', 'createRatePerSec', 'createTimeoutMs',
-  'createRetry', 'failFastAfter', 'validate', 'validateTimeoutMs', 'validateIdleAfterMs', 'reset',
+  'createRetry', 'failFastAfter', 'validate', 'validateOnCreate', 'validateTimeoutMs', 'validateIdleAfterMs', 'reset',
   'resetTimeoutMs', 'idleTimeoutMs', 'destroyTimeoutMs', 'leakDetectionMs', 'name',
 ]);
 
@@ -311,6 +343,17 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
   if (minIdle > maxIdle) {
     throw new RangeError(`poolkeeper: option "minIdle" must be <= maxIdle (${maxIdle}); got ${minIdle}`);
   }
+  const min = o.min === undefined ? defaults.min : checkCount('min', o.min, 0, false);
+  if (min > maxSize) {
+    throw new RangeError(`poolkeeper: option "min" must be <= maxSize (${maxSize}); got ${min}`);
+  }
+  const maxUses = o.maxUses === undefined ? defaults.maxUses : checkCount('maxUses', o.maxUses, 1, true);
+  const validate = checkFunction<(resource: T) => boolean | Promise<boolean>>('validate', o.validate, false);
+  const validateOnCreate = o.validateOnCreate ?? defaults.validateOnCreate;
+  if (typeof validateOnCreate !== 'boolean') fail(TypeError, 'validateOnCreate', 'a boolean', validateOnCreate);
+  if (validateOnCreate && validate === undefined) {
+    throw new TypeError('poolkeeper: option "validateOnCreate" needs option "validate"; got validateOnCreate: true without it');
+  }
   const strategy = o.strategy ?? defaults.strategy;
   if (strategy !== 'lifo' && strategy !== 'fifo') fail(TypeError, 'strategy', `"lifo" or "fifo"`, strategy);
 
@@ -364,6 +407,8 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
     maxSize,
     maxIdle,
     minIdle,
+    min,
+    maxUses,
     strategy,
     recycleMs: duration('recycleMs', defaults.recycleMs),
     recycleJitter,
@@ -376,7 +421,8 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
     createTimeoutMs: duration('createTimeoutMs', defaults.createTimeoutMs),
     createRetry,
     failFastAfter: o.failFastAfter === undefined ? defaults.failFastAfter : checkCount('failFastAfter', o.failFastAfter, 1, true),
-    validate: checkFunction<(resource: T) => boolean | Promise<boolean>>('validate', o.validate, false),
+    validate,
+    validateOnCreate,
     validateTimeoutMs: duration('validateTimeoutMs', defaults.validateTimeoutMs),
     validateIdleAfterMs: duration('validateIdleAfterMs', defaults.validateIdleAfterMs, true, false),
     reset: checkFunction<(resource: T) => void | Promise<void>>('reset', o.reset, false),

@@ -100,7 +100,7 @@ const REJECTIONS = [
   ['create_failed', 'rejectedCreateFailed'],
 ] as const;
 
-const DESTROY_REASONS: readonly DestroyReason[] = ['recycled', 'idle', 'invalid', 'overflow', 'destroyed', 'cleared', 'disposed'];
+const DESTROY_REASONS: readonly DestroyReason[] = ['recycled', 'idle', 'invalid', 'overflow', 'destroyed', 'cleared', 'disposed', 'maxUses', 'retired'];
 
 const HISTOGRAMS = [
   ['acquire_wait_seconds', 'How long acquire() calls waited for a resource (0 when one was idle).'],
@@ -192,7 +192,7 @@ function createFamily(registry: Registry, prefix: string, labelNames: readonly s
     }),
     new Counter({
       name: `${prefix}resources_destroyed_total`,
-      help: 'Resources closed, by reason: recycled, idle, invalid, overflow, destroyed, cleared, disposed.',
+      help: 'Resources closed, by reason: recycled, idle, invalid, overflow, destroyed, cleared, disposed, maxUses, retired.',
       labelNames: [...names, 'reason'],
       registers,
       collect() {

@@ -1,8 +1,9 @@
 /**
- * Shutdown: `dispose()` stops creation and maintenance, rejects the waiters, closes the idle
- * resources, then waits for the borrowed ones to come back and for creations in flight to
- * arrive (the drain); after its timeout it closes what is still out (the forced close). It
- * resolves once every releaser has finished.
+ * Shutdown: `dispose()` refuses new acquires; with `drain: true` it first lets the callers already
+ * waiting be served as usual. Then it stops creation and maintenance, rejects the waiters left,
+ * closes the idle resources, and waits for the borrowed ones to come back and for creations in
+ * flight to arrive (the drain); after its timeout it closes what is still out (the forced close).
+ * It resolves once every releaser has finished.
  *
  * @internal
  */
@@ -14,11 +15,18 @@ import type { DestroyReason } from './events.js';
 import type { Housekeeper } from './housekeeper.js';
 import { checkDuration, show } from './options.js';
 import type { ResourceRecord } from './resource.js';
+import { now } from './util.js';
 
 /** What shutdown needs from the pool. */
 export interface ShutdownOwner<T> {
   readonly borrowedCount: number;
-  /** Marks the pool disposed: from now on acquires reject and arrivals are closed. */
+  /** Callers whose `acquire()` has not settled. */
+  readonly pendingCount: number;
+  /** From now on acquires reject; waiters already queued may still be served (a drain). */
+  markRefusing(): void;
+  /** Calls `done` (once) when no caller is pending any more; `undefined` cancels. */
+  whenNonePending(done: (() => void) | undefined): void;
+  /** Marks the pool disposed: from now on arrivals are closed and nothing more is created. */
   markDisposing(): void;
   /** Stops the wait timer and rejects every waiter, queued or being served, with `PoolDisposedError`. */
   abandonWaiters(): void;
@@ -26,16 +34,21 @@ export interface ShutdownOwner<T> {
   closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason): void;
 }
 
-/** Checks `dispose()`'s options; returns its timeout. */
-function disposeTimeout(options: DisposeOptions | undefined): number {
-  if (options === undefined) return Infinity;
+/** Checks `dispose()`'s options. */
+function disposeOptions(options: DisposeOptions | undefined): { timeoutMs: number; drain: boolean } {
+  if (options === undefined) return { timeoutMs: Infinity, drain: false };
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`poolkeeper: dispose() options must be an object; got ${show(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'timeoutMs') throw new TypeError(`poolkeeper: unknown dispose() option "${key}" (expected timeoutMs)`);
+    if (key !== 'timeoutMs' && key !== 'drain') {
+      throw new TypeError(`poolkeeper: unknown dispose() option "${key}" (expected timeoutMs or drain); got ${show((options as Record<string, unknown>)[key])}`);
+    }
   }
-  return options.timeoutMs === undefined ? Infinity : checkDuration('timeoutMs', options.timeoutMs, false, true);
+  const drain = options.drain === undefined ? false : options.drain;
+  if (typeof drain !== 'boolean') throw new TypeError(`poolkeeper: dispose() option "drain" must be a boolean; got ${show(drain)}`);
+  const timeoutMs = options.timeoutMs === undefined ? Infinity : checkDuration('timeoutMs', options.timeoutMs, false, true);
+  return { timeoutMs, drain };
 }
 
 export class Shutdown<T> {
@@ -68,11 +81,38 @@ export class Shutdown<T> {
   dispose(options: DisposeOptions | undefined): Promise<void> {
     if (this.#promise !== undefined) return this.#promise;
     let timeoutMs: number;
+    let drain: boolean;
     try {
-      timeoutMs = disposeTimeout(options);
+      ({ timeoutMs, drain } = disposeOptions(options));
     } catch (error) {
       return Promise.reject(error);
     }
+    const owner = this.#owner;
+    owner.markRefusing();
+    if (drain && owner.pendingCount !== 0) {
+      // Serve the callers already waiting first; timeoutMs bounds the drain and the shutdown together.
+      const deadline = now() + timeoutMs;
+      this.#promise = new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const served = (): void => {
+          owner.whenNonePending(undefined);
+          if (timer !== undefined) clearTimeout(timer);
+          resolve();
+        };
+        owner.whenNonePending(served);
+        if (timeoutMs !== Infinity) {
+          timer = setTimeout(served, timeoutMs);
+          timer.unref?.();
+        }
+      }).then(() => this.#shutDown(timeoutMs === Infinity ? Infinity : Math.max(deadline - now(), 1)));
+      return this.#promise;
+    }
+    this.#promise = this.#shutDown(timeoutMs);
+    return this.#promise;
+  }
+
+  /** The shutdown proper: stop creating and maintaining, reject the waiters left, close the idle. */
+  #shutDown(timeoutMs: number): Promise<void> {
     this.#owner.markDisposing();
     // Creations still queued (not started) are dropped: their factory never runs. Those running
     // finish, and what they create is closed on arrival.
@@ -80,8 +120,7 @@ export class Shutdown<T> {
     this.#housekeeper.cancel();
     this.#owner.abandonWaiters();
     for (const record of this.#idle.drain()) this.#closer.close(record, 'disposed');
-    this.#promise = this.#drain(timeoutMs);
-    return this.#promise;
+    return this.#drain(timeoutMs);
   }
 
   /** True (once) if `resource` was closed by the forced close while borrowed: its release is a no-op. */

@@ -85,13 +85,13 @@ export class StatsRecorder {
   destroyFailed = 0;
   leaks = 0;
   readonly destroyed: { [R in DestroyReason]: number } = {
-    recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0,
+    recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, maxUses: 0, retired: 0,
   };
   readonly waits = new DurationHistogram();
 
   snapshot(gauges: Pick<PoolStats, 'name' | 'size' | 'idle' | 'borrowed' | 'pending' | 'creating' | 'maxSize' | 'minIdle' | 'maxIdle'>): PoolStats {
     const d = this.destroyed;
-    const total = d.recycled + d.idle + d.invalid + d.overflow + d.destroyed + d.cleared + d.disposed;
+    const total = d.recycled + d.idle + d.invalid + d.overflow + d.destroyed + d.cleared + d.disposed + d.maxUses + d.retired;
     return Object.freeze({
       ...gauges,
       acquired: this.acquiredImmediately + this.acquiredAfterWait,

@@ -17,6 +17,8 @@ export class Waiters<T> {
   readonly serving = new Set<Waiter<T>>();
   /** Callers whose `acquire()` has not settled yet. */
   pending = 0;
+  /** Set by `dispose({ drain: true })`: called once no caller is pending. */
+  onNonePending: (() => void) | undefined = undefined;
   /**
    * Waiters using the pool's `acquireTimeoutMs`: their deadlines ascend in arrival order, so one
    * timer set for the oldest covers them all (O(1) timers however many wait).
@@ -54,6 +56,7 @@ export class Waiters<T> {
     const state = waiter.state;
     if (!waiter.finish()) return false;
     this.pending--;
+    if (this.pending === 0 && this.onNonePending !== undefined) this.onNonePending();
     if (state === 'waiting') this.queue.forget();
     else if (this.serving.size !== 0) this.serving.delete(waiter);
     if (waiter.sharedDeadline) {

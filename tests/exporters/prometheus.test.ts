@@ -124,7 +124,7 @@ test('two pools in one registry: every series, labelled by pool, with the values
     expect([reason, valueOf(e, 'poolkeeper_acquires_rejected_total', { ...orders, reason }), valueOf(e, 'poolkeeper_acquires_rejected_total', { ...users, reason })])
       .toEqual([reason, o, us]);
   }
-  for (const reason of ['recycled', 'idle', 'invalid', 'overflow', 'destroyed', 'cleared', 'disposed']) {
+  for (const reason of ['recycled', 'idle', 'invalid', 'overflow', 'destroyed', 'cleared', 'disposed', 'maxUses', 'retired']) {
     expect(valueOf(e, 'poolkeeper_resources_destroyed_total', { ...orders, reason })).toBe(0);
     expect(valueOf(e, 'poolkeeper_resources_destroyed_total', { ...users, reason })).toBe(reason === 'destroyed' ? 1 : 0);
   }

@@ -24,7 +24,7 @@ function observed(options: Partial<Options> = {}) {
   return { f, pool, tally };
 }
 
-const ZERO_DESTROYED = { recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, total: 0 };
+const ZERO_DESTROYED = { recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, maxUses: 0, retired: 0, total: 0 };
 
 /** The counters only (gauges and the histogram left out), for exact comparison. */
 function counters(s: PoolStats) {
@@ -182,6 +182,15 @@ describe('destroyed, by reason', () => {
     ['disposed', {}, async (pool) => {
       await pool.prefill(1);
       await pool.dispose();
+    }],
+    ['maxUses', { maxUses: 1 }, async (pool) => {
+      pool.release(await pool.acquire());
+    }],
+    ['retired', {}, async (pool) => {
+      await pool.prefill(1);
+      const [conn] = await Promise.all([pool.acquire()]);
+      pool.release(conn!);
+      pool.retire(conn!);
     }],
   ];
 

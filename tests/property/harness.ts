@@ -388,7 +388,7 @@ export class Harness {
     unavailable: 0,
     createFailedRejections: 0,
     destroyed: { recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0 } as Record<DestroyReason, number>,
-    errors: { create: 0, destroy: 0, validate: 0, reset: 0 } as Record<PoolOperation, number>,
+    errors: { create: 0, destroy: 0, validate: 0, reset: 0, retire: 0 } as Record<PoolOperation, number>,
   };
 
   constructor(config: PoolConfig, scripts: Scripts) {
@@ -998,6 +998,8 @@ export class Harness {
       destroyed: info.destroyRequested,
       disposed: this.#disposedAt !== undefined,
       cleared: this.#clears > 0,
+      maxUses: false, // the harness never sets maxUses
+      retired: false, // nor calls retire()
       recycled: c.recycleMs !== Infinity,
       idle: c.idleTimeoutMs !== Infinity,
       invalid: c.validate || c.reset,
@@ -1073,6 +1075,9 @@ export class Harness {
         break;
       case 'reset':
         typed = error instanceof Error && res !== undefined;
+        break;
+      case 'retire':
+        typed = false; // the harness never calls retire()
         break;
     }
     if (!typed) this.#violate(`'error' event {operation: ${operation}} with an unexpected error or resource: ${describe(error)}`);
