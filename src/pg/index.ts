@@ -20,7 +20,7 @@ import { EventEmitter } from 'node:events';
 import type * as pg from 'pg';
 import { AsyncPool } from '../async-pool.js';
 import { AcquireTimeoutError, PoolDisposedError } from '../errors.js';
-import { checkCount } from '../options.js';
+import { checkCount, show } from '../options.js';
 
 /**
  * The options of {@link Pool}: pg's client configuration and pg-pool's options (`onConnect` may
@@ -133,11 +133,14 @@ function isBroken(client: PgClient, state: ClientState | undefined): boolean {
 /** Milliseconds option of pg-pool: absent or 0 mean "none" there, hence `Infinity` here. */
 function millis(name: string, value: unknown): number {
   if (value === undefined || value === null || value === 0) return Infinity;
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new TypeError(`poolkeeper/pg: option "${name}" must be a number of milliseconds >= 0; got ${String(value)}`);
-  }
+  const expected = `must be a number of milliseconds >= 0 (0: none); got ${show(value)}`;
+  if (typeof value !== 'number') throw new TypeError(`poolkeeper/pg: option "${name}" ${expected}`);
+  if (!(value > 0)) throw new RangeError(`poolkeeper/pg: option "${name}" ${expected}`);
   return value;
 }
+
+/** Longest delay `setTimeout` honours; a longer one would fire at once. About 24.8 days. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 class PgPool extends EventEmitter {
   /** The options given, with pg-pool's defaults filled in; also passed to each new client. */
@@ -189,9 +192,11 @@ class PgPool extends EventEmitter {
     if (options.idleTimeoutMillis === undefined) options.idleTimeoutMillis = 10_000;
     const idleTimeoutMs = millis('idleTimeoutMillis', options.idleTimeoutMillis);
     this.#connectTimeoutMs = millis('connectionTimeoutMillis', options.connectionTimeoutMillis);
+    this.#endTimeoutMs = millis('endTimeoutMillis', options.endTimeoutMillis);
     const lifetimeSeconds = options.maxLifetimeSeconds;
     if (typeof lifetimeSeconds !== 'number' || !(lifetimeSeconds >= 0)) {
-      throw new TypeError(`poolkeeper/pg: option "maxLifetimeSeconds" must be a number of seconds >= 0; got ${String(lifetimeSeconds)}`);
+      const Kind = typeof lifetimeSeconds === 'number' ? RangeError : TypeError;
+      throw new Kind(`poolkeeper/pg: option "maxLifetimeSeconds" must be a number of seconds >= 0 (0: none); got ${show(lifetimeSeconds)}`);
     }
     this.#maxLifetimeMs = lifetimeSeconds === 0 ? Infinity : lifetimeSeconds * 1000;
     const log = options.log;
@@ -203,7 +208,6 @@ class PgPool extends EventEmitter {
     this.#Client = (ClientOption as ClientClass | undefined) ?? defaultClient();
     this.Promise = (options.Promise as PromiseConstructor | undefined) ?? Promise;
     this.#allowExitOnIdle = options.allowExitOnIdle === true;
-    this.#endTimeoutMs = millis('endTimeoutMillis', options.endTimeoutMillis);
 
     this.asyncPool = new AsyncPool<PgClient>({
       name: typeof options.application_name === 'string' ? options.application_name : 'pg',
@@ -223,13 +227,18 @@ class PgPool extends EventEmitter {
       validate: (client) => !isBroken(client, this.#states.get(client)),
       reset: (client) => this.#rollBack(client),
     });
-    this.asyncPool.on('destroy', ({ resource, reason }) => {
-      if (reason === 'maxUses') this.log('remove expended client');
-      else if (reason === 'recycled') this.log('remove expired client');
-      else if (reason === 'idle') this.log('remove idle client');
-      this.#createdAt.delete(resource);
-    });
-    this.asyncPool.on('error', ({ error, operation }) => this.log(`pool ${operation} error`, error));
+    // Listeners only when something reads them: a destroy listener makes the pool take the time of
+    // every checkout (for its heldMs).
+    const logging = this.log !== NOOP;
+    if (logging || this.#maxLifetimeMs !== Infinity) {
+      this.asyncPool.on('destroy', ({ resource, reason }) => {
+        if (reason === 'maxUses') this.log('remove expended client');
+        else if (reason === 'recycled') this.log('remove expired client');
+        else if (reason === 'idle') this.log('remove idle client');
+        this.#createdAt.delete(resource);
+      });
+    }
+    if (logging) this.asyncPool.on('error', ({ error, operation }) => this.log(`pool ${operation} error`, error));
   }
 
   /** The client class in use: `config.Client`, the constructor's second argument, or `pg.Client` (once loaded). */
@@ -304,7 +313,7 @@ class PgPool extends EventEmitter {
     return new Promise<void>((resolve, reject) => {
       let timedOut = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      if (this.#connectTimeoutMs !== Infinity) {
+      if (this.#connectTimeoutMs <= MAX_TIMER_MS) {
         timer = setTimeout(() => {
           timedOut = true;
           state.broken = true;

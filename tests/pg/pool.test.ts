@@ -21,6 +21,15 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((pool) => (pool.ending ? undefined : pool.end())));
 });
 
+/** Resolves once `check()` holds; real timers, generous limit (the machine may be busy). */
+async function until(check: () => boolean, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Runs a callback-style call and resolves with the arguments the callback got. */
 function viaCallback<A extends unknown[]>(call: (cb: (...args: A) => void) => unknown): Promise<A> {
   return new Promise((resolve) => call((...args) => resolve(args)));
@@ -66,6 +75,7 @@ describe('construction', () => {
     [{ maxUses: -1 }, /"maxUses"/],
     [{ idleTimeoutMillis: -5 }, /"idleTimeoutMillis"/],
     [{ connectionTimeoutMillis: 'soon' }, /"connectionTimeoutMillis"/],
+    [{ endTimeoutMillis: -1 }, /"endTimeoutMillis"/],
     [{ maxLifetimeSeconds: -1 }, /"maxLifetimeSeconds"/],
     [{ Client: 'pg' }, /"Client"/],
   ])('rejects %p, naming the option', (config, message) => {
@@ -366,7 +376,8 @@ describe('sizing', () => {
     a.release();
     b.release();
     c.release();
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await until(() => pool.totalCount === 2);
+    await new Promise((resolve) => setTimeout(resolve, 60)); // several idle timeouts later: still 2
     expect([pool.totalCount, pool.idleCount]).toEqual([2, 2]);
   });
 });
@@ -387,9 +398,8 @@ describe('timeouts', () => {
     fakes.behaviour.connectDelayMs = Infinity;
     const pool = makePool({ connectionTimeoutMillis: 20 });
     await expect(pool.connect()).rejects.toThrow(/timeout/);
-    await flush();
-    expect(fakes.made[0]!.endCalls).toBe(1);
-    expect(pool.totalCount).toBe(0);
+    await until(() => fakes.made[0]!.endCalls === 1); // the connection's own timer, started a little later
+    await until(() => pool.totalCount === 0);
   });
 
   test('a connection that completes after the timeout is closed, not leaked', async () => {
@@ -407,10 +417,9 @@ describe('timeouts', () => {
     }
     const pool = makePool({ Client: SlowToStop as unknown as ClientOption, connectionTimeoutMillis: 20 });
     await expect(pool.connect()).rejects.toThrow(/timeout/);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const client = fakes.made[0]!;
-    expect(client.connected).toBe(false); // connected late, then ended
-    expect(client.endCalls).toBeGreaterThanOrEqual(2);
+    await until(() => client.endCalls >= 2); // ended at the timeout, and again once it connected late
+    await until(() => !client.connected);
     expect(pool.totalCount).toBe(0);
   });
 
@@ -556,5 +565,104 @@ describe('end()', () => {
 
   test('an unused pool ends at once', async () => {
     await makePool().end();
+  });
+});
+
+describe('user code calling back into the pool', () => {
+  test('an acquire listener that calls end() still gets its client; end() waits for it', async () => {
+    const pool = makePool();
+    let ending: Promise<void> | undefined;
+    pool.once('acquire', () => {
+      ending = pool.end();
+    });
+    const client = await pool.connect();
+    expect(pool.ending).toBe(true);
+    expect((await client.query('SELECT 1')).rows).toEqual([]);
+    client.release();
+    await ending;
+    expect(pool.ended).toBe(true);
+  });
+
+  test('a release listener that connects again gets the client being released', async () => {
+    const pool = makePool({ max: 1 });
+    const client = await pool.connect();
+    let again: Promise<unknown> | undefined;
+    pool.once('release', () => {
+      again = pool.connect();
+    });
+    client.release();
+    const next = (await again) as typeof client;
+    expect(next).toBe(client);
+    next.release();
+  });
+
+  test('an error listener that queries and a remove listener that ends the pool see a working pool', async () => {
+    const pool = makePool({ max: 1 });
+    const client = await pool.connect();
+    client.release();
+    const queried = deferred<unknown>();
+    pool.once('error', () => {
+      pool.query('SELECT 1').then(queried.resolve, queried.resolve);
+    });
+    (client as unknown as FakeClient).die();
+    expect(await queried.promise).toEqual({ rows: [] });
+    const removed = deferred<void>();
+    pool.once('remove', () => {
+      pool.end().then(removed.resolve, removed.resolve);
+    });
+    (await pool.connect()).release(true);
+    await removed.promise;
+    expect(pool.ended).toBe(true);
+  });
+
+  test('a client whose connect throws synchronously, or calls back twice, leaves the pool consistent', async () => {
+    class Throwing extends FakeClient {
+      override connect(): void {
+        throw new Error('sync failure');
+      }
+    }
+    const throwing = makePool({ Client: Throwing as unknown as ClientOption });
+    await expect(throwing.connect()).rejects.toThrow('sync failure');
+    expect(throwing.totalCount).toBe(0);
+
+    class Twice extends FakeClient {
+      override connect(callback: (err?: Error) => void): void {
+        super.connect((err) => {
+          callback(err);
+          callback(new Error('second callback'));
+        });
+      }
+    }
+    const twice = makePool({ Client: Twice as unknown as ClientOption });
+    const client = await twice.connect();
+    client.release(); // marked broken by the second callback: removed, not kept
+    expect(twice.totalCount).toBe(0);
+  });
+});
+
+describe('durations', () => {
+  test('connectionTimeoutMillis above 2^31-1 ms does not time out at once', async () => {
+    fakes.behaviour.connectDelayMs = 5;
+    const pool = makePool({ connectionTimeoutMillis: 2 ** 31 + 10 });
+    const client = await pool.connect();
+    expect((client as unknown as FakeClient).connected).toBe(true);
+    client.release();
+  });
+
+  test('connectionTimeoutMillis 1 ms fails a slow connection and closes it', async () => {
+    fakes.behaviour.connectDelayMs = 30;
+    const pool = makePool({ connectionTimeoutMillis: 1 });
+    await expect(pool.connect()).rejects.toThrow(/timeout/);
+    await until(() => fakes.made[0]!.endCalls === 1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(fakes.made[0]!.connected).toBe(false);
+    await until(() => pool.totalCount === 0);
+  });
+
+  test('Infinity turns idleTimeoutMillis and connectionTimeoutMillis off', async () => {
+    const pool = makePool({ idleTimeoutMillis: Infinity, connectionTimeoutMillis: Infinity, maxLifetimeSeconds: Infinity });
+    await pool.query('SELECT 1');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(pool.idleCount).toBe(1);
   });
 });
