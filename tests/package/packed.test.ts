@@ -284,7 +284,8 @@ export async function main(): Promise<number> {
   const declarations = listed.map((out) =>
     out
       .split('\n')
-      .filter((line) => line.includes('/node_modules/poolkeeper/dist/') && line.endsWith('/index.d.ts'))
+      // The root entry's declarations (a subpath may have an index.d.ts of its own, e.g. pg/).
+      .filter((line) => /\/node_modules\/poolkeeper\/dist\/(esm|cjs)\/index\.d\.ts$/.test(line))
       .map((line) => line.slice(line.indexOf('/node_modules/poolkeeper/') + '/node_modules/poolkeeper/'.length))
       .sort(),
   );
