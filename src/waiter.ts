@@ -35,6 +35,8 @@ export class Waiter<T> {
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** True while it sits in the pool's shared-deadline queue. */
   sharedDeadline = false;
+  /** Its priority level (0 is the highest); only pools with `priorities` > 1 set it. */
+  priority = 0;
   /** Where `acquire()` was called; captured only with leak detection. */
   acquireStack: Error | undefined = undefined;
 
