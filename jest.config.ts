@@ -9,6 +9,7 @@ const config: Config = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^poolkeeper$': '<rootDir>/src/index.ts',
     '^poolkeeper/(otel|prometheus)$': '<rootDir>/src/$1.ts',
+    '^poolkeeper/generic-pool$': '<rootDir>/src/generic-pool/index.ts',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],

@@ -6,7 +6,7 @@
 export { AsyncPool, type DisposeOptions } from './async-pool.js';
 export { ObjectPool, type ObjectPoolOptions } from './object-pool.js';
 export { Lease, SyncLease } from './lease.js';
-export { defaults, type AsyncPoolOptions, type AcquireOptions, type CreateRetryOptions, type IdleStrategy } from './options.js';
+export { defaults, type AsyncPoolOptions, type AcquireOptions, type CreateRetryOptions, type IdleStrategy, type CreateErrorPolicy, type UseErrorPolicy } from './options.js';
 export {
   PoolError,
   AcquireTimeoutError,

@@ -9,6 +9,16 @@
 /** Which idle resource `acquire()` hands out. */
 export type IdleStrategy = 'lifo' | 'fifo';
 
+/**
+ * What a failed `factory` call means to the caller waiting for it: `'reject'` passes the error
+ * to that caller at once; `'retry'` keeps the caller waiting and creates again after a
+ * `createRetry` backoff, until the caller's own timeout (whose `cause` is the last factory error).
+ */
+export type CreateErrorPolicy = 'reject' | 'retry';
+
+/** What `use()` does with the resource when `fn` throws or rejects. */
+export type UseErrorPolicy = 'release' | 'destroy';
+
 /** Backoff for background creation (keep-warm refills and fail-fast probes). */
 export interface CreateRetryOptions {
   /**
@@ -109,8 +119,31 @@ export interface AsyncPoolOptions<T> {
    * @defaultValue 30 000
    */
   readonly createTimeoutMs?: number;
-  /** Backoff of background creation after a failure. */
+  /** Backoff of background creation after a failure (and of retried creations, with `onCreateError: 'retry'`). */
   readonly createRetry?: CreateRetryOptions;
+  /**
+   * When a creation a caller was waiting for fails: `'reject'` rejects that caller with the
+   * factory's error; `'retry'` reports the error through the `error` event and creates again
+   * after a `createRetry` backoff, so callers see only their own timeout (`AcquireTimeoutError`
+   * with the last factory error as `cause`). Either way, a creation whose caller has already
+   * left (timeout, abort) never rejects a caller who arrived after it started.
+   * @defaultValue 'reject'
+   */
+  readonly onCreateError?: CreateErrorPolicy;
+  /**
+   * Number of priority levels for `acquire({ priority })`: priorities are the integers from 0
+   * (the highest) to `priorities - 1`. A waiter is served before every waiter of a lower priority,
+   * and in arrival order within its own. An integer from 1 to 1024; 1 means no priorities (the
+   * default queue, with no cost at all).
+   * @defaultValue 1
+   */
+  readonly priorities?: number;
+  /**
+   * What `use()` does with the resource when `fn` throws or rejects: `'release'` gives it back
+   * (it stays in the pool), `'destroy'` closes it, for resources a failure may leave broken.
+   * @defaultValue 'release'
+   */
+  readonly onUseError?: UseErrorPolicy;
   /**
    * After this many consecutive factory failures, callers that would wait are rejected at once
    * with `PoolUnavailableError` (cause: the last factory error) until a creation succeeds; the pool
@@ -179,6 +212,11 @@ export interface AcquireOptions {
   readonly signal?: AbortSignal;
   /** Overrides the pool's `acquireTimeoutMs` for this call. A number > 0, or `Infinity`. */
   readonly timeoutMs?: number;
+  /**
+   * This caller's priority: an integer from 0 (the highest, the default) to the pool's
+   * `priorities - 1`. It is served before every waiter of a lower priority (a larger number).
+   */
+  readonly priority?: number;
 }
 
 /** @internal Options after validation, every default filled in. */
@@ -199,6 +237,9 @@ export interface ResolvedOptions<T> {
   readonly createRatePerSec: number;
   readonly createTimeoutMs: number;
   readonly createRetry: Required<CreateRetryOptions>;
+  readonly onCreateError: CreateErrorPolicy;
+  readonly priorities: number;
+  readonly onUseError: UseErrorPolicy;
   readonly failFastAfter: number;
   readonly validate: ((resource: T) => boolean | Promise<boolean>) | undefined;
   readonly validateOnCreate: boolean;
@@ -247,6 +288,12 @@ export const defaults = Object.freeze({
     /** Default of {@link CreateRetryOptions.maxDelayMs}. */
     maxDelayMs: 10_000,
   }),
+  /** Default of {@link AsyncPoolOptions.onCreateError}. */
+  onCreateError: 'reject' as CreateErrorPolicy,
+  /** Default of {@link AsyncPoolOptions.priorities}. */
+  priorities: 1,
+  /** Default of {@link AsyncPoolOptions.onUseError}. */
+  onUseError: 'release' as UseErrorPolicy,
   /** Default of {@link AsyncPoolOptions.failFastAfter}. */
   failFastAfter: Infinity,
   /** Default of {@link AsyncPoolOptions.validateTimeoutMs}. */
@@ -268,7 +315,7 @@ export const defaults = Object.freeze({
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'factory', 'releaser', 'maxSize', 'maxIdle', 'minIdle', 'min', 'maxUses', 'strategy', 'recycleMs', 'recycleJitter',
   'acquireTimeoutMs', 'maxWaiters', 'createConcurrency', 'createRatePerSec', 'createTimeoutMs',
-  'createRetry', 'failFastAfter', 'validate', 'validateOnCreate', 'validateTimeoutMs', 'validateIdleAfterMs', 'reset',
+  'createRetry', 'onCreateError', 'priorities', 'onUseError', 'failFastAfter', 'validate', 'validateOnCreate', 'validateTimeoutMs', 'validateIdleAfterMs', 'reset',
   'resetTimeoutMs', 'idleTimeoutMs', 'destroyTimeoutMs', 'leakDetectionMs', 'name',
 ]);
 
@@ -305,6 +352,15 @@ export function checkDuration(name: string, value: unknown, zeroOk: boolean, inf
   if (Number.isNaN(value) || value < 0 || (value === 0 && !zeroOk)) fail(RangeError, name, expected, value);
   if (value === Infinity && !infinite) fail(RangeError, name, expected, value);
   return value;
+}
+
+/** Most priority levels: dequeuing skips empty levels, so their number bounds its cost. */
+export const MAX_PRIORITIES = 1024;
+
+function checkPriorities(value: unknown): number {
+  const levels = checkCount('priorities', value, 1, false);
+  if (levels > MAX_PRIORITIES) fail(RangeError, 'priorities', `an integer from 1 to ${MAX_PRIORITIES}`, value);
+  return levels;
 }
 
 /** A function, or `undefined` when not `required`. */
@@ -395,6 +451,11 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
     createRetry = Object.freeze({ minDelayMs, maxDelayMs });
   }
 
+  const onCreateError = o.onCreateError ?? defaults.onCreateError;
+  if (onCreateError !== 'reject' && onCreateError !== 'retry') fail(TypeError, 'onCreateError', `"reject" or "retry"`, onCreateError);
+  const onUseError = o.onUseError ?? defaults.onUseError;
+  if (onUseError !== 'release' && onUseError !== 'destroy') fail(TypeError, 'onUseError', `"release" or "destroy"`, onUseError);
+
   const name = o.name ?? defaults.name;
   if (typeof name !== 'string') fail(TypeError, 'name', 'a string', name);
 
@@ -420,6 +481,9 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
     createRatePerSec,
     createTimeoutMs: duration('createTimeoutMs', defaults.createTimeoutMs),
     createRetry,
+    onCreateError,
+    priorities: o.priorities === undefined ? defaults.priorities : checkPriorities(o.priorities),
+    onUseError,
     failFastAfter: o.failFastAfter === undefined ? defaults.failFastAfter : checkCount('failFastAfter', o.failFastAfter, 1, true),
     validate,
     validateOnCreate,
