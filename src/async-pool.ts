@@ -29,7 +29,7 @@ import { StatsRecorder, type PoolStats } from './stats.js';
 import { acquireChannel, type TraceContext } from './tracing.js';
 import { now } from './util.js';
 import { Waiter, type WaiterOwner } from './waiter.js';
-import type { WaiterQueue } from './waiter-queue.js';
+import type { WaiterQueueLike } from './waiter-queue.js';
 import { Waiters } from './waiters.js';
 
 /** Options of {@link AsyncPool.dispose}. */
@@ -95,7 +95,7 @@ export class AsyncPool<T> implements AsyncDisposable {
   readonly #idle = new Deque<ResourceRecord<T>>();
   readonly #waiting: Waiters<T>;
   // Shortcuts into #waiting, read on every acquire and release.
-  readonly #waiters: WaiterQueue<T>;
+  readonly #waiters: WaiterQueueLike<T>;
   readonly #serving: Set<Waiter<T>>;
   readonly #stats = new StatsRecorder();
   readonly #hooks: Hooks<T>;
@@ -129,7 +129,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#resetting = o.reset !== undefined;
     this.#trackIdleTime = o.idleTimeoutMs !== Infinity || (o.validate !== undefined && o.validateIdleAfterMs > 0);
     this.#trackLeaks = o.leakDetectionMs !== Infinity;
-    this.#waiting = new Waiters(o.acquireTimeoutMs, (waiter) => this.#timeOut(waiter));
+    this.#waiting = new Waiters(o.acquireTimeoutMs, o.priorities, (waiter) => this.#timeOut(waiter));
     this.#waiters = this.#waiting.queue;
     this.#serving = this.#waiting.serving;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below need the pool
@@ -150,7 +150,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       closeBorrowed: (record, reason) => void this.#closeBorrowed(record, reason),
       slotFreed: () => this.#slotFreed(),
       place: (record) => this.#place(record),
-      rejectOldest: (error) => this.#rejectOldest(error),
+      rejectOldest: (error, arrivedBefore) => this.#rejectOldest(error, arrivedBefore),
       rejectAll: (error) => void (this.#stats.rejectedUnavailable += this.#waiting.rejectAll(error)),
       dispatch: () => this.#dispatch(),
       checkDrained: () => this.#shutdown.checkDrained(),
@@ -264,9 +264,10 @@ export class AsyncPool<T> implements AsyncDisposable {
   #acquire(options: AcquireOptions | undefined): Promise<T> {
     let signal: AbortSignal | undefined;
     let timeoutMs = this.#acquireTimeoutMs;
+    let priority = 0;
     if (options !== undefined) {
       try {
-        ({ signal, timeoutMs } = parseAcquireOptions(options, this.#acquireTimeoutMs));
+        ({ signal, timeoutMs, priority } = parseAcquireOptions(options, this.#acquireTimeoutMs, this.#o.priorities));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -287,10 +288,10 @@ export class AsyncPool<T> implements AsyncDisposable {
       if (this.#idle.length < this.#o.minIdle) this.#creator.refill(); // keep minIdle ready: top up in the background
       return Promise.resolve(resource);
     }
-    return this.#enqueue(signal, timeoutMs);
+    return this.#enqueue(signal, timeoutMs, priority);
   }
 
-  #enqueue(signal: AbortSignal | undefined, timeoutMs: number): Promise<T> {
+  #enqueue(signal: AbortSignal | undefined, timeoutMs: number, priority: number): Promise<T> {
     // maxWaiters first: with the default (Infinity) that one comparison settles it, and the
     // waiter path does not compute `size` for nothing.
     if (this.#waiters.length - this.#creator.creating >= this.#o.maxWaiters &&
@@ -305,6 +306,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     const t = now();
     const waiter = new Waiter<T>(this.#inner, t, timeoutMs, signal);
     if (this.#trackLeaks) waiter.acquireStack = new Error('acquired here');
+    if (priority !== 0) waiter.priority = priority;
     this.#waiting.add(waiter, t);
     // With nothing idle and no room to create, dispatch has nothing to do (and a pool failing
     // fast with nothing idle rejected above): on a busy pool, skipping it saves a call on every
@@ -314,20 +316,29 @@ export class AsyncPool<T> implements AsyncDisposable {
   }
 
   /**
-   * Acquires a resource, runs `fn` with it and releases it, also when `fn` throws (the error is
-   * rethrown). If `fn` already released or destroyed the resource, nothing more is done.
+   * Acquires a resource, runs `fn` with it and releases it. When `fn` throws or rejects, the
+   * error is rethrown and the resource is released, or destroyed with `onUseError: 'destroy'`
+   * (without waiting for the releaser). If `fn` already released or destroyed the resource,
+   * nothing more is done.
    */
   async use<R>(fn: (resource: T) => R | Promise<R>, options?: AcquireOptions): Promise<R> {
     // Checked before acquiring: a caller should not wait for a resource only to fail with it.
     if (typeof fn !== 'function') throw new TypeError(`poolkeeper: use() argument "fn" must be a function; got ${show(fn)}`);
     const resource = await this.acquire(options);
     const uses = this.#records.get(resource)?.uses;
+    let result: R;
     try {
-      return await fn(resource);
-    } finally {
+      result = await fn(resource);
+    } catch (error) {
       // Only this borrow: if fn released the resource and it went to another caller, it is theirs.
-      if (this.#lentAs(resource, uses)) this.release(resource);
+      if (this.#lentAs(resource, uses)) {
+        if (this.#o.onUseError === 'destroy') void this.destroy(resource);
+        else this.release(resource);
+      }
+      throw error;
     }
+    if (this.#lentAs(resource, uses)) this.release(resource);
+    return result;
   }
 
   /**
@@ -512,8 +523,11 @@ export class AsyncPool<T> implements AsyncDisposable {
       waiter.state = 'serving';
       this.#serve(record, waiter, this.#validating && this.#health.idleLongEnoughToValidate(record));
     }
-    if (!this.#creator.failingFast) {
-      while (this.#waiters.length > this.#creator.creating && this.size < this.#maxSize) void this.#creator.create('acquire');
+    // With onCreateError 'retry', creation for waiters waits out the backoff after a failure
+    // (the maintenance timer ends it and dispatches again): never a busy loop on a dead backend.
+    const creator = this.#creator;
+    if (!creator.failingFast && !(creator.backingOff && this.#o.onCreateError === 'retry')) {
+      while (this.#waiters.length > creator.creating && this.size < this.#maxSize) void creator.create('acquire');
     }
     if (this.#keepWarm) this.#creator.refill();
   }
@@ -624,9 +638,9 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   // ───────────────────────────── waiters ─────────────────────────────
 
-  /** The creation the oldest waiter counted on failed: it gets the error. False if nobody waits. */
-  #rejectOldest(error: unknown): boolean {
-    if (!this.#waiting.rejectOldest(error)) return false;
+  /** The creation the oldest waiter counted on failed: it gets the error. False if nobody waits (or it came later). */
+  #rejectOldest(error: unknown, arrivedBefore: number): boolean {
+    if (!this.#waiting.rejectOldest(error, arrivedBefore)) return false;
     this.#stats.rejectedCreateFailed++;
     return true;
   }

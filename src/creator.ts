@@ -15,6 +15,7 @@ import { ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
 import { createChannel, type TraceContext } from './tracing.js';
 import { isThenable, now } from './util.js';
+import { arrivalCount } from './waiter.js';
 
 /** Who a creation is for: a waiter, `prefill()`, or keep-warm refills and fail-fast probes. */
 export type CreateKind = 'acquire' | 'prefill' | 'background';
@@ -38,8 +39,11 @@ export interface CreatorOwner<T> {
   slotFreed(): void;
   /** Places a fresh record: to the oldest waiter, or idle. */
   place(record: ResourceRecord<T>): void;
-  /** Rejects the oldest waiter with a creation's error; false when nobody waits. */
-  rejectOldest(error: unknown): boolean;
+  /**
+   * Rejects the oldest waiter with a creation's error if it arrived before `arrivedBefore` (an
+   * `arrivalCount()` reading); false when nobody waits or it came later.
+   */
+  rejectOldest(error: unknown, arrivedBefore: number): boolean;
   /** Rejects every waiter (fail-fast). */
   rejectAll(error: PoolUnavailableError): void;
   dispatch(): void;
@@ -112,6 +116,11 @@ export class Creator<T> {
     this.#queued.clear();
   }
 
+  /** True while creation backs off after a failure. */
+  get backingOff(): boolean {
+    return this.#retryPending;
+  }
+
   /** Ends a backoff whose time has come; returns the deadline of one still ahead, or `Infinity`. */
   retryDeadline(t: number): number {
     if (!this.#retryPending) return Infinity;
@@ -130,11 +139,13 @@ export class Creator<T> {
     this.creating++;
     if (kind !== 'acquire') this.inBackground++;
     const generation = this.#generation;
+    // Waiters that arrived before this point may count on this creation; later ones never did.
+    const arrivals = arrivalCount();
     return new Promise<unknown>((done) => {
       let started = 0;
       // While queued in p-queue (createConcurrency, createRatePerSec), dispose() can cancel it.
       const queued = {
-        cancel: () => done(this.#failed(new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.'), kind)),
+        cancel: () => done(this.#failed(new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.'), kind, arrivals)),
       };
       this.#queued.add(queued);
       const task = (): Promise<T> => {
@@ -150,7 +161,7 @@ export class Creator<T> {
       // drop the resource that arrives later. dispose() cancels only the queued ones.
       this.#queue.add(task).then(
         (resource) => done(this.#created(resource, kind, generation, started)),
-        (error: unknown) => done(this.#failed(error, kind)),
+        (error: unknown) => done(this.#failed(error, kind, arrivals)),
       );
     });
   }
@@ -223,7 +234,8 @@ export class Creator<T> {
     return undefined;
   }
 
-  #failed(error: unknown, kind: CreateKind): unknown {
+  /** `arrivals`: the {@link arrivalCount} reading when the creation was started. */
+  #failed(error: unknown, kind: CreateKind, arrivals: number): unknown {
     this.creating--;
     if (kind !== 'acquire') this.inBackground--;
     const owner = this.#owner;
@@ -238,8 +250,14 @@ export class Creator<T> {
     // Dispatch lets waiters count on any creation in flight, a keep-warm one too: when waiters
     // outnumber the creations started for them, this one was theirs, and so is its error.
     if (kind === 'acquire' || owner.waitingCount > this.creating - this.inBackground) {
-      // The resource would have gone to the oldest waiter: that caller gets the error.
-      if (!owner.rejectOldest(error)) this.#closer.reportError(error, 'create', undefined);
+      // The resource would have gone to the oldest waiter: that caller gets the error, unless
+      // creations are retried (onCreateError 'retry'), or this creation was started for callers
+      // and the oldest arrived after it started: the caller it was for has left, and the next
+      // one, who still has time, gets a creation of its own. A waiter that counted on a
+      // keep-warm creation gets its error. prefill()'s caller gets its own error either way.
+      const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
+      const rejected = this.#o.onCreateError === 'reject' && owner.rejectOldest(error, arrivedBefore);
+      if (!rejected && kind !== 'prefill') this.#closer.reportError(error, 'create', undefined);
     } else if (kind === 'background') {
       this.#closer.reportError(error, 'create', undefined);
     }
@@ -249,7 +267,10 @@ export class Creator<T> {
     return error;
   }
 
-  /** Background creation waits (exponential backoff with jitter) before trying again. */
+  /**
+   * Background creation (and, with `onCreateError: 'retry'`, creation for waiters) waits
+   * (exponential backoff with jitter) before trying again.
+   */
   #backOff(): void {
     const { minDelayMs, maxDelayMs } = this.#o.createRetry;
     const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** this.#retryAttempt);

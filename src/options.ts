@@ -499,13 +499,17 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
 }
 
 /** Checks `acquire()`'s options; `defaultTimeoutMs` is the pool's `acquireTimeoutMs`. @internal */
-export function parseAcquireOptions(options: AcquireOptions, defaultTimeoutMs: number): { signal: AbortSignal | undefined; timeoutMs: number } {
+export function parseAcquireOptions(
+  options: AcquireOptions,
+  defaultTimeoutMs: number,
+  priorities: number,
+): { signal: AbortSignal | undefined; timeoutMs: number; priority: number } {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`poolkeeper: acquire() options must be an object; got ${show(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'signal' && key !== 'timeoutMs') {
-      throw new TypeError(`poolkeeper: unknown acquire() option "${key}" (expected signal or timeoutMs)`);
+    if (key !== 'signal' && key !== 'timeoutMs' && key !== 'priority') {
+      throw new TypeError(`poolkeeper: unknown acquire() option "${key}" (expected signal, timeoutMs or priority)`);
     }
   }
   const { signal } = options;
@@ -515,5 +519,12 @@ export function parseAcquireOptions(options: AcquireOptions, defaultTimeoutMs: n
   const timeoutMs = options.timeoutMs === undefined
     ? defaultTimeoutMs
     : checkDuration('timeoutMs', options.timeoutMs, false, true);
-  return { signal, timeoutMs };
+  let priority = 0;
+  if (options.priority !== undefined) {
+    priority = checkCount('priority', options.priority, 0, false, 'acquire() argument');
+    if (priority >= priorities) {
+      throw new RangeError(`poolkeeper: acquire() option "priority" must be an integer from 0 to ${priorities - 1} (option "priorities" is ${priorities}); got ${priority}`);
+    }
+  }
+  return { signal, timeoutMs, priority };
 }

@@ -7,7 +7,7 @@ import type { Waiter } from './waiter.js';
  *
  * @internal
  */
-export interface Waiters<T> {
+export interface WaiterQueueLike<T> {
   readonly length: number;
   push(waiter: Waiter<T>): void;
   unshift(waiter: Waiter<T>): void;
@@ -25,7 +25,7 @@ export interface Waiters<T> {
  *
  * @internal
  */
-export class WaiterQueue<T> implements Waiters<T> {
+export class WaiterQueue<T> implements WaiterQueueLike<T> {
   #items = new Deque<Waiter<T>>();
   #live = 0;
 
@@ -121,7 +121,7 @@ function isLive<T>(waiter: Waiter<T>): boolean {
  *
  * @internal
  */
-export class PriorityWaiterQueue<T> implements Waiters<T> {
+export class PriorityWaiterQueue<T> implements WaiterQueueLike<T> {
   readonly #levels: (WaiterQueue<T> | undefined)[];
   #live = 0;
   /** No level above this one holds a live waiter. */

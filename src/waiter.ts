@@ -19,6 +19,11 @@ export interface WaiterOwner<T> {
 /** Arrival order across every pool; a clock reading can tie. */
 let arrivals = 0;
 
+/** The `arrival` the next waiter will get: every waiter created so far has a smaller one. */
+export function arrivalCount(): number {
+  return arrivals;
+}
+
 function onTimer<T>(waiter: Waiter<T>): void {
   waiter.timer = undefined;
   waiter.owner.onWaiterTimeout(waiter);

@@ -7,12 +7,15 @@
  */
 import { DeadlineTimer } from './timer.js';
 import { now } from './util.js';
-import type { Waiter } from './waiter.js';
-import { WaiterQueue } from './waiter-queue.js';
+import type { arrivalCount, Waiter } from './waiter.js';
+import { PriorityWaiterQueue, WaiterQueue, type WaiterQueueLike } from './waiter-queue.js';
 
 export class Waiters<T> {
-  /** Callers waiting for a resource, in arrival order. */
-  readonly queue = new WaiterQueue<T>();
+  /**
+   * Callers waiting for a resource, in arrival order; with `priorities` > 1, by priority first
+   * (a queue per level). Pools without priorities get the plain queue and pay nothing for them.
+   */
+  readonly queue: WaiterQueueLike<T>;
   /** Waiters whose resource is being validated. */
   readonly serving = new Set<Waiter<T>>();
   /** Callers whose `acquire()` has not settled yet. */
@@ -28,7 +31,8 @@ export class Waiters<T> {
   readonly #sharedTimeoutMs: number;
   readonly #onTimeout: (waiter: Waiter<T>) => void;
 
-  constructor(acquireTimeoutMs: number, onTimeout: (waiter: Waiter<T>) => void) {
+  constructor(acquireTimeoutMs: number, priorities: number, onTimeout: (waiter: Waiter<T>) => void) {
+    this.queue = priorities === 1 ? new WaiterQueue<T>() : new PriorityWaiterQueue<T>(priorities);
     this.#sharedTimeoutMs = acquireTimeoutMs;
     this.#onTimeout = onTimeout;
   }
@@ -57,7 +61,7 @@ export class Waiters<T> {
     if (!waiter.finish()) return false;
     this.pending--;
     if (this.pending === 0 && this.onNonePending !== undefined) this.onNonePending();
-    if (state === 'waiting') this.queue.forget();
+    if (state === 'waiting') this.queue.forget(waiter);
     else if (this.serving.size !== 0) this.serving.delete(waiter);
     if (waiter.sharedDeadline) {
       waiter.sharedDeadline = false;
@@ -66,10 +70,14 @@ export class Waiters<T> {
     return true;
   }
 
-  /** A creation for the oldest waiter failed: it gets the error. False when nobody waits. */
-  rejectOldest(error: unknown): boolean {
-    const waiter = this.queue.shift();
-    if (waiter === undefined) return false;
+  /**
+   * A creation the oldest waiter counted on failed: it gets the error, if it arrived before
+   * `arrivedBefore` (an {@link arrivalCount} reading). False when nobody waits, or it came later.
+   */
+  rejectOldest(error: unknown, arrivedBefore: number): boolean {
+    const head = this.queue.peek();
+    if (head === undefined || head.arrival >= arrivedBefore) return false;
+    const waiter = this.queue.shift()!;
     waiter.state = 'serving';
     this.settle(waiter);
     waiter.reject(error);

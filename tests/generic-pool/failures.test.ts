@@ -103,9 +103,10 @@ test('testOnBorrow: only false fails validation; undefined or a truthy non-boole
   for (const value of [undefined, 'PONG', 1, null]) {
     const f = itemFactory({ valid: () => value });
     const pool = track(createPool(f.factory, { max: 1, testOnBorrow: true }));
-    const item = await pool.acquire();
-    await pool.release(item);
-    expect((await pool.acquire()).id).toBe(0);
+    await pool.release(await pool.acquire());
+    const again = await pool.acquire();
+    expect(again.id).toBe(0);
+    await pool.release(again);
     expect(f.destroyed).toEqual([]);
     expect(f.validated.length).toBeGreaterThanOrEqual(1);
   }
@@ -114,8 +115,9 @@ test('testOnBorrow: only false fails validation; undefined or a truthy non-boole
 test('without testOnBorrow, validate is never called', async () => {
   const f = itemFactory({ valid: () => false });
   const pool = track(createPool(f.factory, { max: 1 }));
-  const item = await pool.acquire();
-  await pool.release(item);
-  expect((await pool.acquire()).id).toBe(0);
+  await pool.release(await pool.acquire());
+  const again = await pool.acquire();
+  expect(again.id).toBe(0);
+  await pool.release(again);
   expect(f.validated).toEqual([]);
 });
