@@ -10,7 +10,9 @@
  * 1. `idle + borrowed + creating <= maxSize`, and the gauges and counters equal the model's.
  * 2. No resource is handed to two holders at once, nor handed out once closed.
  * 3. Every `acquire()` settles, with a typed error if it rejects (see {@link Harness.finish}).
- * 4. Waiters are served in arrival order (among those still waiting).
+ * 4. Waiters are served in arrival order (among those still waiting); with `priorities`, in
+ *    arrival order within a priority, and never while a waiter of a higher priority (one that was
+ *    already waiting when the resource was picked) still waits.
  * 5. After `dispose()` resolves, every resource the factory returned went to the releaser exactly
  *    once and no timer of the pool remains.
  * 6. No unhandled rejection and no uncaught exception.
@@ -97,6 +99,8 @@ export interface PoolConfig {
   readonly recycleMs: number;
   readonly failFastAfter: number;
   readonly leakDetectionMs: number;
+  /** Priority levels; `undefined` leaves the option out (the default, 1). */
+  readonly priorities?: number;
 }
 
 /** The outcome of each call of each callback: call `i` of a kind follows `script[i % length]`. */
@@ -112,8 +116,8 @@ export type UseBody = 'return' | 'throw' | 'slowReturn' | 'slowThrow' | 'release
 
 /** One step of a run. `k` picks among the current candidates, modulo their number. */
 export type Command =
-  | { readonly t: 'acquire'; readonly timeoutMs: number | undefined; readonly signal: 'none' | 'signal' | 'aborted' }
-  | { readonly t: 'use'; readonly timeoutMs: number | undefined; readonly signal: boolean; readonly body: UseBody }
+  | { readonly t: 'acquire'; readonly timeoutMs: number | undefined; readonly signal: 'none' | 'signal' | 'aborted'; readonly priority?: number }
+  | { readonly t: 'use'; readonly timeoutMs: number | undefined; readonly signal: boolean; readonly body: UseBody; readonly priority?: number }
   | { readonly t: 'release'; readonly k: number }
   | { readonly t: 'destroy'; readonly k: number }
   | { readonly t: 'abort'; readonly k: number }
@@ -154,6 +158,8 @@ interface Call {
   allowance: number;
   /** How many clear() calls came before it. */
   readonly clears: number;
+  /** Its place in the harness-wide order of calls and acquires. */
+  readonly seq: number;
 }
 
 interface ResInfo {
@@ -175,6 +181,8 @@ interface ResInfo {
   retired: boolean;
   /** When it entered the pool. */
   createdAt: number;
+  /** When it was last picked for a waiter (`seq` of its validation), `Infinity` for "at the hand-out". */
+  pickedSeq: number;
   /** When it was last handed out, and whether that borrow raised its 'leak' event. */
   borrowedAt: number;
   leakReported: boolean;
@@ -199,6 +207,10 @@ interface Acq {
   readonly bodyValue: object;
   /** What a throwing body throws (made only for use(): an Error captures a stack). */
   readonly bodyError: Error | undefined;
+  /** Its priority (0 without priorities). */
+  readonly priority: number;
+  /** Its place in the harness-wide order of calls and acquires. */
+  readonly seq: number;
 }
 
 interface FifoCheck {
@@ -354,6 +366,8 @@ export class Harness {
   readonly #acqs: Acq[] = [];
   /** Validate calls by resource, until the resource is handed out or closed. */
   readonly #validating = new Map<Res, Call>();
+  /** Orders acquires and callback calls against each other. */
+  #seq = 0;
   #validatingEndedThisStep = 0;
   readonly #fifoChecks: FifoCheck[] = [];
   readonly #thrown: Record<Kind, Set<unknown>> = { factory: new Set(), releaser: new Set(), validate: new Set(), reset: new Set() };
@@ -419,6 +433,7 @@ export class Harness {
       recycleMs: c.recycleMs,
       recycleJitter: 0.5,
       leakDetectionMs: c.leakDetectionMs,
+      ...(c.priorities === undefined ? {} : { priorities: c.priorities }),
     });
     this.pool.on('create', ({ resource }) => this.#onCreate(resource));
     this.pool.on('destroy', ({ resource, reason }) => this.#onDestroy(resource, reason));
@@ -437,10 +452,10 @@ export class Harness {
     this.#note(`[${this.#step}] t=${now()} ${JSON.stringify(cmd, (_, v: unknown) => (v === Infinity ? 'Infinity' : v))}`);
     switch (cmd.t) {
       case 'acquire':
-        this.#acquire(cmd.timeoutMs, cmd.signal);
+        this.#acquire(cmd.timeoutMs, cmd.signal, this.#priority(cmd.priority));
         break;
       case 'use':
-        this.#use(cmd.timeoutMs, cmd.signal, cmd.body);
+        this.#use(cmd.timeoutMs, cmd.signal, cmd.body, this.#priority(cmd.priority));
         break;
       case 'release':
         this.#releaseHeld(cmd.k);
@@ -536,7 +551,7 @@ export class Harness {
 
   // ───────────────────────────── commands ─────────────────────────────
 
-  #newAcq(kind: 'acquire' | 'use', timeoutMs: number | undefined, controller: AbortController | undefined, body?: UseBody): Acq {
+  #newAcq(kind: 'acquire' | 'use', timeoutMs: number | undefined, controller: AbortController | undefined, body: UseBody | undefined, priority: number): Acq {
     const start = now();
     const id = ++this.#nextAcq;
     const acq: Acq = {
@@ -556,21 +571,34 @@ export class Harness {
       queued: false,
       bodyValue: { value: `use#${id}` },
       bodyError: kind === 'use' ? new Error(`body of use#${id} threw`) : undefined,
+      priority,
+      seq: ++this.#seq,
     };
     this.#acqs.push(acq);
     return acq;
   }
 
-  #acquire(timeoutMs: number | undefined, signal: 'none' | 'signal' | 'aborted'): void {
+  /** A command's priority, within the configured levels; `undefined` when the call passes none. */
+  #priority(priority: number | undefined): number | undefined {
+    const levels = this.config.priorities;
+    return levels === undefined || priority === undefined ? undefined : priority % levels;
+  }
+
+  #acquireOptions(timeoutMs: number | undefined, controller: AbortController | undefined, priority: number | undefined) {
+    if (timeoutMs === undefined && controller === undefined && priority === undefined) return undefined;
+    return { timeoutMs, signal: controller?.signal, ...(priority === undefined ? {} : { priority }) };
+  }
+
+  #acquire(timeoutMs: number | undefined, signal: 'none' | 'signal' | 'aborted', priority: number | undefined): void {
     const controller = signal === 'none' ? undefined : new AbortController();
-    const acq = this.#newAcq('acquire', timeoutMs, controller);
+    const acq = this.#newAcq('acquire', timeoutMs, controller, undefined, priority ?? 0);
     acq.idleAtCall = this.pool.idle;
     acq.sizeAtCall = this.pool.size;
     if (signal === 'aborted') {
       controller!.abort(new Error(`reason of acquire#${acq.id}`));
       acq.abortedByTest = true;
     }
-    const options = timeoutMs === undefined && controller === undefined ? undefined : { timeoutMs, signal: controller?.signal };
+    const options = this.#acquireOptions(timeoutMs, controller, priority);
     const item = this.#track(`acquire#${acq.id}`);
     const pending = this.pool.pending;
     const promise = this.pool.acquire(options);
@@ -587,12 +615,12 @@ export class Harness {
     );
   }
 
-  #use(timeoutMs: number | undefined, signal: boolean, body: UseBody): void {
+  #use(timeoutMs: number | undefined, signal: boolean, body: UseBody, priority: number | undefined): void {
     const controller = signal ? new AbortController() : undefined;
-    const acq = this.#newAcq('use', timeoutMs, controller, body);
+    const acq = this.#newAcq('use', timeoutMs, controller, body, priority ?? 0);
     acq.idleAtCall = this.pool.idle;
     acq.sizeAtCall = this.pool.size;
-    const options = timeoutMs === undefined && controller === undefined ? undefined : { timeoutMs, signal: controller?.signal };
+    const options = this.#acquireOptions(timeoutMs, controller, priority);
     const item = this.#track(`use#${acq.id}`);
     const pending = this.pool.pending;
     const promise = this.pool.use((resource) => this.#runBody(acq, resource), options);
@@ -838,6 +866,7 @@ export class Harness {
       settle: undefined,
       allowance: 0,
       clears: this.#clears,
+      seq: ++this.#seq,
     };
     this.#calls.push(call);
     this.#note(`  ${kind}#${call.id}(${arg ?? ''}) → ${outcome}`);
@@ -874,6 +903,7 @@ export class Harness {
         createdAt: 0,
         borrowedAt: 0,
         leakReported: false,
+        pickedSeq: Infinity,
       });
       this.#note(`  ${kind}#${call.id} made ${res}`);
       return { value: res };
@@ -1038,6 +1068,8 @@ export class Harness {
     // The waiter was picked when its resource's validation started (if it had one): earlier waiters
     // still pending then had to be serving, and may since have failed their check and be waiting.
     const validation = this.#validating.get(res);
+    // Picked for its waiter when its validation started, or now if it had none.
+    info.pickedSeq = validation?.seq ?? Infinity;
     this.#endValidation(res);
     info.allowance = Math.max(validation?.allowance ?? 0, this.#validationsMaybeServing());
     this.#seen.acquired++;
@@ -1112,7 +1144,7 @@ export class Harness {
     acq.settledStep = this.#step;
     acq.resource = res;
     info.holder = acq;
-    this.#fifoChecks.push({ what: `${acq.kind}#${acq.id} was served`, acq, earlier: this.#earlierPending(acq), allowance: info.allowance });
+    this.#fifoChecks.push({ what: `${acq.kind}#${acq.id} was served`, acq, earlier: this.#earlierPending(acq, info.pickedSeq), allowance: info.allowance });
   }
 
   #onAcquireFailed(acq: Acq, error: unknown): void {
@@ -1150,7 +1182,7 @@ export class Harness {
         this.#fifoChecks.push({
           what: `${where} got a factory error`,
           acq,
-          earlier: this.#earlierPending(acq),
+          earlier: this.#earlierPending(acq, Infinity),
           allowance: this.#validationsMaybeServing() + this.#validatingEndedThisStep,
         });
       }
@@ -1163,8 +1195,13 @@ export class Harness {
     return this.#thrown.factory.has(error) || error instanceof CreateTimeoutError;
   }
 
-  #earlierPending(acq: Acq): Acq[] {
-    return this.#acqs.filter((a) => a.id < acq.id && a.state === 'pending');
+  /**
+   * Waiters still pending that should have gone first: those of the same or a higher priority that
+   * arrived earlier, and those of a higher priority already waiting when the resource was picked.
+   */
+  #earlierPending(acq: Acq, pickedSeq: number): Acq[] {
+    return this.#acqs.filter((a) => a.state === 'pending' && a !== acq &&
+      ((a.id < acq.id && a.priority <= acq.priority) || (a.priority < acq.priority && a.seq < pickedSeq)));
   }
 
   /** Validations that may still be serving a waiter: not yet ended by a hand-out or a close, and not settled in an earlier step. */
@@ -1333,7 +1370,7 @@ export class Harness {
     for (const f of this.#fifoChecks.splice(0)) {
       const waiting = f.earlier.filter((a) => !(a.kind === 'use' && a.state === 'rejected' && a.settledStep === this.#step));
       if (waiting.length > f.allowance) {
-        this.#violate(`invariant 4: ${f.what} while ${waiting.map((a) => `${a.kind}#${a.id}`).join(', ')} (arrived earlier) waited; ` +
+        this.#violate(`invariant 4: ${f.what} while ${waiting.map((a) => `${a.kind}#${a.id}`).join(', ')}` + (this.config.priorities === undefined ? " (arrived earlier)" : " (arrived earlier, or of a higher priority)") + ` waited; ` +
           `at most ${f.allowance} could have been busy validating`);
       }
     }

@@ -2,7 +2,7 @@
  * Model-based property test: random pool configurations, random callback outcomes (succeed,
  * throw, reject, hang until the test settles the call, slow, late, settle after a burst of promise
  * callbacks) and random command sequences (acquire with or without timeout/abort, use() with a
- * throwing body, release, destroy, prefill, clear, dispose, clock advances, misuse). The harness
+ * throwing body, with or without a priority, release, destroy, prefill, clear, dispose, clock advances, misuse). The harness
  * (harness.ts) checks every invariant after each step and at the end of each sequence.
  *
  * `POOLKEEPER_FC_RUNS` sets the number of sequences (2 000 by default; `npm run test:deep` runs
@@ -46,10 +46,11 @@ const configArb: fc.Arbitrary<PoolConfig> = fc
     recycleMs: fc.constantFrom(3_600_000, 60),
     failFastAfter: fc.constantFrom(Infinity, Infinity, 2),
     leakDetectionMs: fc.constantFrom(Infinity, 50),
+    priorities: fc.constantFrom(undefined, undefined, 2, 3),
   })
-  .map(({ idleGap, minIdle, ...c }): PoolConfig => {
+  .map(({ idleGap, minIdle, priorities, ...c }): PoolConfig => {
     const maxIdle = Math.max(0, c.maxSize - idleGap);
-    return { ...c, maxIdle, minIdle: Math.min(minIdle, maxIdle) };
+    return { ...c, maxIdle, minIdle: Math.min(minIdle, maxIdle), ...(priorities === undefined ? {} : { priorities }) };
   });
 
 /** Mostly successes, so that sequences get somewhere; shrinks towards 'ok'. */
@@ -66,12 +67,14 @@ const scriptsArb: fc.Arbitrary<Scripts> = fc.record({
 });
 
 const callTimeout = fc.constantFrom(undefined, undefined, 25, 70, Infinity);
+/** A call's priority; taken modulo the pool's `priorities`, ignored without them. */
+const priority = fc.constantFrom(undefined, undefined, 0, 1, 2);
 const k = fc.nat({ max: 7 });
 
 // Weighted so that pools get busy (acquire, release, time) and dispose() comes late, if at all.
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 12, arbitrary: fc.record({ t: fc.constant('acquire' as const), timeoutMs: callTimeout, signal: fc.constantFrom('none' as const, 'none' as const, 'signal' as const, 'aborted' as const) }) },
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('use' as const), timeoutMs: callTimeout, signal: fc.boolean(), body: fc.constantFrom('return' as const, 'throw' as const, 'slowReturn' as const, 'slowThrow' as const, 'release' as const, 'destroy' as const) }) },
+  { weight: 12, arbitrary: fc.record({ t: fc.constant('acquire' as const), timeoutMs: callTimeout, signal: fc.constantFrom('none' as const, 'none' as const, 'signal' as const, 'aborted' as const), priority }) },
+  { weight: 5, arbitrary: fc.record({ t: fc.constant('use' as const), timeoutMs: callTimeout, signal: fc.boolean(), body: fc.constantFrom('return' as const, 'throw' as const, 'slowReturn' as const, 'slowThrow' as const, 'release' as const, 'destroy' as const), priority }) },
   { weight: 10, arbitrary: fc.record({ t: fc.constant('release' as const), k }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('destroy' as const), k }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('abort' as const), k }) },
