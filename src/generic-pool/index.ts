@@ -68,8 +68,6 @@ function translate(error: unknown): unknown {
   return error;
 }
 
-type Constructor = abstract new (...args: never[]) => unknown;
-
 function checkFactory(factory: unknown): asserts factory is Factory<unknown> {
   const f = factory as Partial<Factory<unknown>> | null | undefined;
   if (typeof f?.create !== 'function') throw new TypeError('factory.create must be a function');
@@ -98,7 +96,7 @@ export class Pool<T> extends EventEmitter {
   /** Builds a pool from generic-pool's factory and options. */
   constructor(factory: Factory<T>, options?: Options);
   /** generic-pool's own signature; `Evictor`, `Deque` and `PriorityQueue` are ignored. */
-  constructor(Evictor: Constructor, Deque: Constructor, PriorityQueue: Constructor, factory: Factory<T>, options?: Options);
+  constructor(Evictor: unknown, Deque: unknown, PriorityQueue: unknown, factory: Factory<T>, options?: Options);
   constructor(...args: unknown[]) {
     super();
     const [factory, options] = (args.length >= 4 ? args.slice(3) : args) as [Factory<T>, Options | undefined];
