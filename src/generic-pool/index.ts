@@ -25,8 +25,9 @@ import {
 import type { DisposeOptions } from '../async-pool.js';
 import type { AsyncPoolOptions } from '../options.js';
 
-// TEMPORARY: `min`, `validateOnCreate` and `dispose({ drain })` land with the pg work.
+// TEMPORARY: `min`, `validateOnCreate`, `retire()` and `dispose({ drain })` land with the pg work.
 type CoreOptions<T> = AsyncPoolOptions<T> & { min?: number; validateOnCreate?: boolean };
+type CorePool<T> = AsyncPool<T> & { retire(resource: T): boolean };
 import { clampPriority, parseOptions, type Factory, type Options, type ParsedOptions } from './options.js';
 
 export type { Factory, Options } from './options.js';
@@ -92,6 +93,8 @@ export class Pool<T> extends EventEmitter {
   #drained: Promise<void> | undefined = undefined;
   /** The initial fill started by `start()`, so `ready()` can wait for it. */
   #filling: Promise<void> | undefined = undefined;
+  /** Rotates idle resources kept by `min` past `idleTimeoutMillis` (see {@link Pool.#rotateIdle}). */
+  #rotation: ReturnType<typeof setInterval> | undefined = undefined;
 
   /** Builds a pool from generic-pool's factory and options. */
   constructor(factory: Factory<T>, options?: Options);
@@ -142,7 +145,34 @@ export class Pool<T> extends EventEmitter {
       if (operation !== 'destroy') return;
       this.emit('factoryDestroyError', error instanceof DestroyTimeoutError ? asGenericPoolError(error, MESSAGES.destroyTimeout) : error);
     });
+    if (config.min > 0 && config.evictionRunIntervalMillis > 0 && config.idleTimeoutMillis > 0) this.#rotateIdle();
     if (config.autostart) this.start();
+  }
+
+  /**
+   * generic-pool's `idleTimeoutMillis` closes an idle resource even when that leaves fewer than
+   * `min`, then creates new ones up to `min`: the `min` resources are renewed while the pool is
+   * quiet. The core's idle timeout never goes below `min`, so the resources it keeps for `min` are
+   * retired here, on generic-pool's own schedule (`evictionRunIntervalMillis`); the core then
+   * replaces them. Idle times are tracked from the core's events.
+   */
+  #rotateIdle(): void {
+    const pool = this.asyncPool as CorePool<T>;
+    const idleSince = new Map<T, number>();
+    const idle = ({ resource }: { resource: T }): void => void idleSince.set(resource, performance.now());
+    const out = ({ resource }: { resource: T }): void => void idleSince.delete(resource);
+    // A resource handed on at once (to a waiter) gets its 'acquire' right after, which clears it.
+    pool.on('create', idle).on('release', idle).on('acquire', out).on('destroy', out);
+    const timeoutMs = this.#config.idleTimeoutMillis;
+    this.#rotation = setInterval(() => {
+      const t = performance.now();
+      for (const [resource, since] of idleSince) {
+        if (t - since <= timeoutMs) continue;
+        idleSince.delete(resource);
+        pool.retire(resource);
+      }
+    }, this.#config.evictionRunIntervalMillis);
+    this.#rotation.unref?.();
   }
 
   /** Creates `min` resources (once). Called at construction with `autostart`, else by the first `acquire()`. */
@@ -213,6 +243,7 @@ export class Pool<T> extends EventEmitter {
    */
   drain(): Promise<void> {
     this.#draining = true;
+    if (this.#rotation !== undefined) clearInterval(this.#rotation);
     this.#drained ??= this.asyncPool.dispose({ drain: true } as DisposeOptions);
     return this.#drained;
   }
