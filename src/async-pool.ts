@@ -151,7 +151,10 @@ export class AsyncPool<T> implements AsyncDisposable {
       slotFreed: () => this.#slotFreed(),
       place: (record) => this.#place(record),
       rejectOldest: (error, arrivedBefore) => this.#rejectOldest(error, arrivedBefore),
-      rejectAll: (error) => void (this.#stats.rejectedUnavailable += this.#waiting.rejectAll(error)),
+      rejectAll: (error) => {
+        this.#stats.rejectedUnavailable += this.#waiting.rejectAll(error);
+        this.#creator.noWaiters();
+      },
       dispatch: () => this.#dispatch(),
       checkDrained: () => this.#shutdown.checkDrained(),
       scheduleMaintenance: (at, t) => this.#housekeeper.schedule(at, t),
@@ -570,6 +573,7 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   #handOver(record: ResourceRecord<T>, waiter: Waiter<T>): void {
     this.#waiting.settle(waiter);
+    if (this.#creator.retryHeld && this.#waiters.length === 0) this.#creator.noWaiters();
     const waited = now() - waiter.enqueuedAt;
     this.#stats.acquiredAfterWait++;
     this.#stats.waits.record(waited);
@@ -648,6 +652,7 @@ export class AsyncPool<T> implements AsyncDisposable {
   #abort(waiter: Waiter<T>): void {
     if (!this.#waiting.settle(waiter)) return;
     this.#stats.aborted++;
+    if (this.#waiters.length === 0) this.#creator.noWaiters();
     waiter.reject(abortErrorOf(waiter.signal!));
   }
 
@@ -656,6 +661,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     const counts = this.#counts(); // taken before it leaves, so `pending` includes it
     this.#waiting.settle(waiter);
     this.#stats.timedOut++;
+    if (this.#waiters.length === 0) this.#creator.noWaiters();
     const cause = this.#creator.consecutiveFailures > 0 ? this.#creator.lastError : undefined;
     waiter.reject(new AcquireTimeoutError(waiter.timeoutMs, counts, cause));
   }

@@ -63,6 +63,8 @@ export class Creator<T> {
   consecutiveFailures = 0;
   lastError: unknown = undefined;
   failingFast = false;
+  /** True while a retry that callers wait for holds the process (see `#retryTimer`). */
+  retryHeld = false;
 
   readonly #o: ResolvedOptions<T>;
   readonly #owner: CreatorOwner<T>;
@@ -79,6 +81,11 @@ export class Creator<T> {
   #retryPending = false;
   #retryAt = 0;
   #retryAttempt = 0;
+  /**
+   * With `onCreateError: 'retry'`, the end of a backoff that callers wait for: a timer that keeps
+   * the process alive, as the connection attempt it stands for would. Unref'd once nobody waits.
+   */
+  #retryTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(
     o: ResolvedOptions<T>,
@@ -111,9 +118,24 @@ export class Creator<T> {
 
   /** `dispose()`: drops the creations not started yet; their factory never runs. */
   cancelQueued(): void {
+    this.#clearRetryTimer();
     this.#queue.clear();
     for (const queued of this.#queued) queued.cancel();
     this.#queued.clear();
+  }
+
+  /** The last caller stopped waiting: a pending retry no longer holds the process. */
+  noWaiters(): void {
+    if (!this.retryHeld) return;
+    this.retryHeld = false;
+    this.#retryTimer?.unref?.();
+  }
+
+  #clearRetryTimer(): void {
+    this.retryHeld = false;
+    if (this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
   }
 
   /** True while creation backs off after a failure. */
@@ -280,6 +302,17 @@ export class Creator<T> {
     this.#retryPending = true;
     this.#retryAt = t + delay;
     this.#owner.scheduleMaintenance(this.#retryAt, t);
+    if (this.#o.onCreateError === 'retry' && this.#owner.waitingCount !== 0) {
+      // Callers wait for this retry: the (unref'd) maintenance timer alone would let the process
+      // exit in the middle of their acquire(). This one ends the backoff and dispatches.
+      this.#clearRetryTimer();
+      this.retryHeld = true;
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.retryHeld = false;
+        if (this.retryDeadline(now()) === Infinity) this.#owner.dispatch();
+      }, delay);
+    }
   }
 
   /** Too many failures in a row: reject waiters now rather than letting each time out. */

@@ -1,0 +1,33 @@
+/**
+ * onCreateError: 'retry' in a real process: while a caller waits for a retried creation the
+ * process stays alive (otherwise a script would exit in the middle of its `await acquire()`), and
+ * once no caller waits, a pending backoff holds nothing. "Exits by itself" is about a hang, not
+ * speed: the child is killed after a generous limit (the gave-up backoff is 30 s, far above it).
+ */
+import { buildSrc, fixture, lastJson, removeBuild, runNode } from './child.js';
+
+let build: string | undefined;
+beforeAll(() => {
+  build = buildSrc();
+});
+afterAll(() => removeBuild(build));
+
+const LIMIT_MS = 12_000;
+
+async function run(scenario: string) {
+  const child = await runNode([fixture('retry-hold-child.mjs'), build!, scenario], LIMIT_MS);
+  expect({ killed: child.killed, code: child.code, stderr: child.stderr }).toEqual({ killed: false, code: 0, stderr: '' });
+  return lastJson<{ scenario: string; calls: number; got?: number; error?: string }>(child);
+}
+
+test('a caller waiting through failed creations keeps the process alive until it is served', async () => {
+  expect(await run('served')).toEqual({ scenario: 'served', calls: 3, got: 3 });
+});
+
+test('once the caller timed out, the pending backoff does not hold the process', async () => {
+  expect(await run('gave-up')).toEqual({ scenario: 'gave-up', calls: 1, error: 'ERR_ACQUIRE_TIMEOUT' });
+});
+
+test('once the caller aborted, the pending backoff does not hold the process', async () => {
+  expect(await run('aborted')).toEqual({ scenario: 'aborted', calls: 1, error: 'ABORT_ERR' });
+});
