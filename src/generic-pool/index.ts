@@ -23,11 +23,13 @@ import {
   PoolQueueFullError,
 } from '../errors.js';
 import type { DisposeOptions } from '../async-pool.js';
-import type { AsyncPoolOptions } from '../options.js';
+import { defaults, type AsyncPoolOptions } from '../options.js';
 
 // TEMPORARY: `min`, `validateOnCreate`, `retire()` and `dispose({ drain })` land with the pg work.
 type CoreOptions<T> = AsyncPoolOptions<T> & { min?: number; validateOnCreate?: boolean };
 type CorePool<T> = AsyncPool<T> & { retire(resource: T): boolean };
+// FALLBACK until then: the adapter keeps `min`, validates fresh resources and drains itself.
+const CORE_HAS_MIN = 'min' in defaults;
 import { clampPriority, parseOptions, type Factory, type Options, type ParsedOptions } from './options.js';
 
 export type { Factory, Options } from './options.js';
@@ -95,6 +97,9 @@ export class Pool<T> extends EventEmitter {
   #filling: Promise<void> | undefined = undefined;
   /** Rotates idle resources kept by `min` past `idleTimeoutMillis` (see {@link Pool.#rotateIdle}). */
   #rotation: ReturnType<typeof setInterval> | undefined = undefined;
+  /** FALLBACK: `acquire()`/`use()` calls not settled yet, and who waits for them to reach 0. */
+  #outstanding = 0;
+  #onSettled: (() => void) | undefined = undefined;
 
   /** Builds a pool from generic-pool's factory and options. */
   constructor(factory: Factory<T>, options?: Options);
@@ -112,7 +117,13 @@ export class Pool<T> extends EventEmitter {
       factory: () => {
         const created = Promise.resolve().then(() => factory.create());
         created.catch((error: unknown) => this.emit('factoryCreateError', error));
-        return created;
+        if (CORE_HAS_MIN || !config.testOnBorrow || validate === undefined) return created;
+        // FALLBACK for validateOnCreate: a fresh resource that fails validation is destroyed.
+        return created.then(async (resource) => {
+          if ((await validate.call(factory, resource)) !== false) return resource;
+          Promise.resolve().then(() => factory.destroy(resource)).catch((error: unknown) => this.emit('factoryDestroyError', error));
+          throw new Error('a fresh resource failed validation');
+        });
       },
       releaser: (resource) => factory.destroy(resource),
       maxSize: config.max,
@@ -135,17 +146,21 @@ export class Pool<T> extends EventEmitter {
             // generic-pool turns a resource away only when validate resolves to false.
             validate: (resource: T) => Promise.resolve(validate.call(factory, resource)).then((valid) => valid !== false),
             // It validates fresh resources too: they go through the same queue as idle ones.
-            validateOnCreate: true,
+            ...(CORE_HAS_MIN ? { validateOnCreate: true } : {}),
           }
         : {}),
-      ...(config.min > 0 ? { min: config.min } : {}),
+      ...(config.min > 0 && CORE_HAS_MIN ? { min: config.min } : {}),
     };
     this.asyncPool = new AsyncPool<T>(poolOptions);
     this.asyncPool.on('error', ({ error, operation }) => {
       if (operation !== 'destroy') return;
       this.emit('factoryDestroyError', error instanceof DestroyTimeoutError ? asGenericPoolError(error, MESSAGES.destroyTimeout) : error);
     });
-    if (config.min > 0 && config.evictionRunIntervalMillis > 0 && config.idleTimeoutMillis > 0) this.#rotateIdle();
+    if (CORE_HAS_MIN && config.min > 0 && config.evictionRunIntervalMillis > 0 && config.idleTimeoutMillis > 0) this.#rotateIdle();
+    if (!CORE_HAS_MIN && config.min > 0) {
+      // FALLBACK for min: after each close, create up to `min` live resources again.
+      this.asyncPool.on('destroy', () => queueMicrotask(() => this.#ensureMinimum()));
+    }
     if (config.autostart) this.start();
   }
 
@@ -185,6 +200,27 @@ export class Pool<T> extends EventEmitter {
     }
   }
 
+  /** FALLBACK for min: tops the live resources up to `min`. */
+  #ensureMinimum(): void {
+    const pool = this.asyncPool;
+    if (!this.#started || this.#draining || pool.disposed || pool.size >= this.#config.min) return;
+    pool.prefill(this.#config.min).catch(() => undefined);
+  }
+
+  /** FALLBACK for dispose({ drain }): counts a call until it settles. */
+  #track<R>(promise: Promise<R>): Promise<R> {
+    if (CORE_HAS_MIN) return promise;
+    this.#outstanding++;
+    const settled = (): void => {
+      if (--this.#outstanding !== 0) return;
+      const done = this.#onSettled;
+      this.#onSettled = undefined;
+      done?.();
+    };
+    promise.then(settled, settled);
+    return promise;
+  }
+
   /**
    * Resolves with a resource. `priority` is an integer from 0 (highest, the default) to
    * `priorityRange - 1`; out-of-range values count as the lowest, as in generic-pool. Callers of
@@ -195,7 +231,7 @@ export class Pool<T> extends EventEmitter {
     if (this.#draining) return Promise.reject(new PoolDisposedError('acquire()', MESSAGES.draining));
     const p = clampPriority(priority, this.#config.priorityRange);
     const acquired = p === 0 ? this.asyncPool.acquire() : this.asyncPool.acquire({ priority: p });
-    return acquired.catch((error: unknown) => Promise.reject(translate(error)));
+    return this.#track(acquired.catch((error: unknown) => Promise.reject(translate(error))));
   }
 
   /** Gives a resource back. Rejects with "Resource not currently part of this pool" if it is not borrowed. */
@@ -228,7 +264,7 @@ export class Pool<T> extends EventEmitter {
     if (!this.#started) this.start();
     if (this.#draining) return Promise.reject(new PoolDisposedError('use()', MESSAGES.draining));
     const p = clampPriority(priority, this.#config.priorityRange);
-    return this.asyncPool.use(fn, p === 0 ? undefined : { priority: p }).catch((error: unknown) => Promise.reject(translate(error)));
+    return this.#track(this.asyncPool.use(fn, p === 0 ? undefined : { priority: p }).catch((error: unknown) => Promise.reject(translate(error))));
   }
 
   /** True while `resource` is borrowed from this pool. */
@@ -244,7 +280,13 @@ export class Pool<T> extends EventEmitter {
   drain(): Promise<void> {
     this.#draining = true;
     if (this.#rotation !== undefined) clearInterval(this.#rotation);
-    this.#drained ??= this.asyncPool.dispose({ drain: true } as DisposeOptions);
+    if (CORE_HAS_MIN) {
+      this.#drained ??= this.asyncPool.dispose({ drain: true } as DisposeOptions);
+    } else {
+      // FALLBACK for dispose({ drain }): let every call made so far settle, then shut down.
+      this.#drained ??= (this.#outstanding === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#onSettled = resolve)))
+        .then(() => this.asyncPool.dispose());
+    }
     return this.#drained;
   }
 
