@@ -126,7 +126,8 @@ export interface AsyncPoolOptions<T> {
    * factory's error; `'retry'` reports the error through the `error` event and creates again
    * after a `createRetry` backoff, so callers see only their own timeout (`AcquireTimeoutError`
    * with the last factory error as `cause`). Either way, a creation whose caller has already
-   * left (timeout, abort) never rejects a caller who arrived after it started.
+   * left (timeout, abort) never rejects a caller who arrived after it started. While a caller
+   * waits for a retry, the backoff keeps the process alive, as the connection attempt would.
    * @defaultValue 'reject'
    */
   readonly onCreateError?: CreateErrorPolicy;
