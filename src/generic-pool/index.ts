@@ -24,13 +24,13 @@ import {
 } from '../errors.js';
 import type { DisposeOptions } from '../async-pool.js';
 import { defaults, type AsyncPoolOptions } from '../options.js';
+import { clampPriority, parseOptions, type Factory, type Options, type ParsedOptions } from './options.js';
 
 // TEMPORARY: `min`, `validateOnCreate`, `retire()` and `dispose({ drain })` land with the pg work.
 type CoreOptions<T> = AsyncPoolOptions<T> & { min?: number; validateOnCreate?: boolean };
 type CorePool<T> = AsyncPool<T> & { retire(resource: T): boolean };
 // FALLBACK until then: the adapter keeps `min`, validates fresh resources and drains itself.
 const CORE_HAS_MIN = 'min' in defaults;
-import { clampPriority, parseOptions, type Factory, type Options, type ParsedOptions } from './options.js';
 
 export type { Factory, Options } from './options.js';
 
@@ -95,7 +95,7 @@ export class Pool<T> extends EventEmitter {
   #drained: Promise<void> | undefined = undefined;
   /** The initial fill started by `start()`, so `ready()` can wait for it. */
   #filling: Promise<void> | undefined = undefined;
-  /** Rotates idle resources kept by `min` past `idleTimeoutMillis` (see {@link Pool.#rotateIdle}). */
+  /** Renews idle resources kept by `min` once past `idleTimeoutMillis` (see `#rotateIdle`). */
   #rotation: ReturnType<typeof setInterval> | undefined = undefined;
   /** FALLBACK: `acquire()`/`use()` calls not settled yet, and who waits for them to reach 0. */
   #outstanding = 0;
