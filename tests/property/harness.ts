@@ -101,6 +101,10 @@ export interface PoolConfig {
   readonly leakDetectionMs: number;
   /** Priority levels; `undefined` leaves the option out (the default, 1). */
   readonly priorities?: number;
+  /** `undefined` leaves the option out (the default, 'reject'). */
+  readonly onCreateError?: 'reject' | 'retry';
+  /** `undefined` leaves the option out (the default, 'release'). */
+  readonly onUseError?: 'release' | 'destroy';
 }
 
 /** The outcome of each call of each callback: call `i` of a kind follows `script[i % length]`. */
@@ -434,6 +438,8 @@ export class Harness {
       recycleJitter: 0.5,
       leakDetectionMs: c.leakDetectionMs,
       ...(c.priorities === undefined ? {} : { priorities: c.priorities }),
+      ...(c.onCreateError === undefined ? {} : { onCreateError: c.onCreateError }),
+      ...(c.onUseError === undefined ? {} : { onUseError: c.onUseError }),
     });
     this.pool.on('create', ({ resource }) => this.#onCreate(resource));
     this.pool.on('destroy', ({ resource, reason }) => this.#onDestroy(resource, reason));
@@ -452,10 +458,10 @@ export class Harness {
     this.#note(`[${this.#step}] t=${now()} ${JSON.stringify(cmd, (_, v: unknown) => (v === Infinity ? 'Infinity' : v))}`);
     switch (cmd.t) {
       case 'acquire':
-        this.#acquire(cmd.timeoutMs, cmd.signal, this.#priority(cmd.priority));
+        this.#acquire(this.#callTimeout(cmd.timeoutMs), cmd.signal, this.#priority(cmd.priority));
         break;
       case 'use':
-        this.#use(cmd.timeoutMs, cmd.signal, cmd.body, this.#priority(cmd.priority));
+        this.#use(this.#callTimeout(cmd.timeoutMs), cmd.signal, cmd.body, this.#priority(cmd.priority));
         break;
       case 'release':
         this.#releaseHeld(cmd.k);
@@ -578,6 +584,14 @@ export class Harness {
     return acq;
   }
 
+  /**
+   * With onCreateError 'retry' a caller without a deadline waits as long as the factory fails,
+   * by design; such a call uses the pool's (finite) timeout instead, so every call settles.
+   */
+  #callTimeout(timeoutMs: number | undefined): number | undefined {
+    return this.config.onCreateError === 'retry' && timeoutMs === Infinity ? undefined : timeoutMs;
+  }
+
   /** A command's priority, within the configured levels; `undefined` when the call passes none. */
   #priority(priority: number | undefined): number | undefined {
     const levels = this.config.priorities;
@@ -643,6 +657,12 @@ export class Harness {
     );
   }
 
+  /** A use() body is about to fail: with onUseError 'destroy' the pool may close its resource. */
+  #useFailing(resource: Res): void {
+    const info = this.#resources.get(resource);
+    if (this.config.onUseError === 'destroy' && info !== undefined && info.outstanding) info.destroyRequested = true;
+  }
+
   #runBody(acq: Acq, resource: Res): unknown {
     acq.bodyInvoked = true;
     this.#onAcquired(acq, resource);
@@ -650,11 +670,15 @@ export class Harness {
       case 'return':
         return acq.bodyValue;
       case 'throw':
+        this.#useFailing(resource);
         throw acq.bodyError;
       case 'slowReturn':
         return new Promise((resolve) => this.#timer(SLOW_MS, () => resolve(acq.bodyValue)));
       case 'slowThrow':
-        return new Promise((_, reject) => this.#timer(SLOW_MS, () => reject(acq.bodyError)));
+        return new Promise((_, reject) => this.#timer(SLOW_MS, () => {
+          this.#useFailing(resource);
+          reject(acq.bodyError);
+        }));
       case 'release':
         this.pool.release(resource);
         return acq.bodyValue;
@@ -1177,6 +1201,7 @@ export class Harness {
       if (!acq.queued && acq.idleAtCall !== 0) this.#violate(`${where}: PoolUnavailableError at the call while a resource was idle`);
     } else if (this.#isFactoryError(error)) {
       this.#seen.createFailedRejections++;
+      if (this.config.onCreateError === 'retry') this.#violate(`${where} got a factory error with onCreateError 'retry'`);
       // The oldest queued waiter gets the error: every earlier one still pending must be serving.
       if (acq.kind === 'acquire') {
         this.#fifoChecks.push({

@@ -47,10 +47,20 @@ const configArb: fc.Arbitrary<PoolConfig> = fc
     failFastAfter: fc.constantFrom(Infinity, Infinity, 2),
     leakDetectionMs: fc.constantFrom(Infinity, 50),
     priorities: fc.constantFrom(undefined, undefined, 2, 3),
+    onCreateError: fc.constantFrom(undefined, undefined, 'retry' as const),
+    onUseError: fc.constantFrom(undefined, undefined, 'destroy' as const),
   })
-  .map(({ idleGap, minIdle, priorities, ...c }): PoolConfig => {
+  .map(({ idleGap, minIdle, priorities, onCreateError, onUseError, ...c }): PoolConfig => {
     const maxIdle = Math.max(0, c.maxSize - idleGap);
-    return { ...c, maxIdle, minIdle: Math.min(minIdle, maxIdle), ...(priorities === undefined ? {} : { priorities }) };
+    return {
+      ...c,
+      maxIdle,
+      minIdle: Math.min(minIdle, maxIdle),
+      ...(priorities === undefined ? {} : { priorities }),
+      // 'retry' with no deadline waits as long as the factory fails: only with a finite timeout.
+      ...(onCreateError === undefined || c.acquireTimeoutMs === Infinity ? {} : { onCreateError }),
+      ...(onUseError === undefined ? {} : { onUseError }),
+    };
   });
 
 /** Mostly successes, so that sequences get somewhere; shrinks towards 'ok'. */
