@@ -22,15 +22,8 @@ import {
   PoolDisposedError,
   PoolQueueFullError,
 } from '../errors.js';
-import type { DisposeOptions } from '../async-pool.js';
-import { defaults, type AsyncPoolOptions } from '../options.js';
+import type { AsyncPoolOptions } from '../options.js';
 import { clampPriority, parseOptions, type Factory, type Options, type ParsedOptions } from './options.js';
-
-// TEMPORARY: `min`, `validateOnCreate`, `retire()` and `dispose({ drain })` land with the pg work.
-type CoreOptions<T> = AsyncPoolOptions<T> & { min?: number; validateOnCreate?: boolean };
-type CorePool<T> = AsyncPool<T> & { retire(resource: T): boolean };
-// FALLBACK until then: the adapter keeps `min`, validates fresh resources and drains itself.
-const CORE_HAS_MIN = 'min' in defaults;
 
 export type { Factory, Options } from './options.js';
 
@@ -97,9 +90,6 @@ export class Pool<T> extends EventEmitter {
   #filling: Promise<void> | undefined = undefined;
   /** Renews idle resources kept by `min` once past `idleTimeoutMillis` (see `#rotateIdle`). */
   #rotation: ReturnType<typeof setInterval> | undefined = undefined;
-  /** FALLBACK: `acquire()`/`use()` calls not settled yet, and who waits for them to reach 0. */
-  #outstanding = 0;
-  #onSettled: (() => void) | undefined = undefined;
 
   /** Builds a pool from generic-pool's factory and options. */
   constructor(factory: Factory<T>, options?: Options);
@@ -112,18 +102,12 @@ export class Pool<T> extends EventEmitter {
     const config = parseOptions(options);
     this.#config = config;
     const validate = factory.validate;
-    const poolOptions: CoreOptions<T> = {
+    const poolOptions: AsyncPoolOptions<T> = {
       // Every rejection of `create` is reported, as generic-pool does, whoever was waiting for it.
       factory: () => {
         const created = Promise.resolve().then(() => factory.create());
         created.catch((error: unknown) => this.emit('factoryCreateError', error));
-        if (CORE_HAS_MIN || !config.testOnBorrow || validate === undefined) return created;
-        // FALLBACK for validateOnCreate: a fresh resource that fails validation is destroyed.
-        return created.then(async (resource) => {
-          if ((await validate.call(factory, resource)) !== false) return resource;
-          Promise.resolve().then(() => factory.destroy(resource)).catch((error: unknown) => this.emit('factoryDestroyError', error));
-          throw new Error('a fresh resource failed validation');
-        });
+        return created;
       },
       releaser: (resource) => factory.destroy(resource),
       maxSize: config.max,
@@ -146,21 +130,17 @@ export class Pool<T> extends EventEmitter {
             // generic-pool turns a resource away only when validate resolves to false.
             validate: (resource: T) => Promise.resolve(validate.call(factory, resource)).then((valid) => valid !== false),
             // It validates fresh resources too: they go through the same queue as idle ones.
-            ...(CORE_HAS_MIN ? { validateOnCreate: true } : {}),
+            validateOnCreate: true,
           }
         : {}),
-      ...(config.min > 0 && CORE_HAS_MIN ? { min: config.min } : {}),
+      min: config.min,
     };
     this.asyncPool = new AsyncPool<T>(poolOptions);
     this.asyncPool.on('error', ({ error, operation }) => {
       if (operation !== 'destroy') return;
       this.emit('factoryDestroyError', error instanceof DestroyTimeoutError ? asGenericPoolError(error, MESSAGES.destroyTimeout) : error);
     });
-    if (CORE_HAS_MIN && config.min > 0 && config.evictionRunIntervalMillis > 0 && config.idleTimeoutMillis > 0) this.#rotateIdle();
-    if (!CORE_HAS_MIN && config.min > 0) {
-      // FALLBACK for min: after each close, create up to `min` live resources again.
-      this.asyncPool.on('destroy', () => queueMicrotask(() => this.#ensureMinimum()));
-    }
+    if (config.min > 0 && config.evictionRunIntervalMillis > 0 && config.idleTimeoutMillis > 0) this.#rotateIdle();
     if (config.autostart) this.start();
   }
 
@@ -172,7 +152,7 @@ export class Pool<T> extends EventEmitter {
    * replaces them. Idle times are tracked from the core's events.
    */
   #rotateIdle(): void {
-    const pool = this.asyncPool as CorePool<T>;
+    const pool = this.asyncPool;
     const idleSince = new Map<T, number>();
     const idle = ({ resource }: { resource: T }): void => void idleSince.set(resource, performance.now());
     const out = ({ resource }: { resource: T }): void => void idleSince.delete(resource);
@@ -200,26 +180,6 @@ export class Pool<T> extends EventEmitter {
     }
   }
 
-  /** FALLBACK for min: tops the live resources up to `min`. */
-  #ensureMinimum(): void {
-    const pool = this.asyncPool;
-    if (!this.#started || this.#draining || pool.disposed || pool.size >= this.#config.min) return;
-    pool.prefill(this.#config.min).catch(() => undefined);
-  }
-
-  /** FALLBACK for dispose({ drain }): counts a call until it settles. */
-  #track<R>(promise: Promise<R>): Promise<R> {
-    if (CORE_HAS_MIN) return promise;
-    this.#outstanding++;
-    const settled = (): void => {
-      if (--this.#outstanding !== 0) return;
-      const done = this.#onSettled;
-      this.#onSettled = undefined;
-      done?.();
-    };
-    promise.then(settled, settled);
-    return promise;
-  }
 
   /**
    * Resolves with a resource. `priority` is an integer from 0 (highest, the default) to
@@ -231,7 +191,7 @@ export class Pool<T> extends EventEmitter {
     if (this.#draining) return Promise.reject(new PoolDisposedError('acquire()', MESSAGES.draining));
     const p = clampPriority(priority, this.#config.priorityRange);
     const acquired = p === 0 ? this.asyncPool.acquire() : this.asyncPool.acquire({ priority: p });
-    return this.#track(acquired.catch((error: unknown) => Promise.reject(translate(error))));
+    return acquired.catch((error: unknown) => Promise.reject(translate(error)));
   }
 
   /** Gives a resource back. Rejects with "Resource not currently part of this pool" if it is not borrowed. */
@@ -264,7 +224,7 @@ export class Pool<T> extends EventEmitter {
     if (!this.#started) this.start();
     if (this.#draining) return Promise.reject(new PoolDisposedError('use()', MESSAGES.draining));
     const p = clampPriority(priority, this.#config.priorityRange);
-    return this.#track(this.asyncPool.use(fn, p === 0 ? undefined : { priority: p }).catch((error: unknown) => Promise.reject(translate(error))));
+    return this.asyncPool.use(fn, p === 0 ? undefined : { priority: p }).catch((error: unknown) => Promise.reject(translate(error)));
   }
 
   /** True while `resource` is borrowed from this pool. */
@@ -280,13 +240,7 @@ export class Pool<T> extends EventEmitter {
   drain(): Promise<void> {
     this.#draining = true;
     if (this.#rotation !== undefined) clearInterval(this.#rotation);
-    if (CORE_HAS_MIN) {
-      this.#drained ??= this.asyncPool.dispose({ drain: true } as DisposeOptions);
-    } else {
-      // FALLBACK for dispose({ drain }): let every call made so far settle, then shut down.
-      this.#drained ??= (this.#outstanding === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#onSettled = resolve)))
-        .then(() => this.asyncPool.dispose());
-    }
+    this.#drained ??= this.asyncPool.dispose({ drain: true });
     return this.#drained;
   }
 
