@@ -15,7 +15,8 @@ export type PoolErrorCode =
   | 'ERR_POOL_UNAVAILABLE'
   | 'ERR_DESTROY_TIMEOUT'
   | 'ERR_VALIDATE_TIMEOUT'
-  | 'ERR_RESET_TIMEOUT';
+  | 'ERR_RESET_TIMEOUT'
+  | 'ERR_BUDGET_UNAVAILABLE';
 
 /** Counts attached to errors raised while callers wait, so a log line says how busy the pool was. */
 export interface PoolCounts {
@@ -248,6 +249,22 @@ export class ResetTimeoutError extends PoolError {
       `reset() did not settle within ${timeoutMs} ms (resetTimeoutMs); the resource was closed instead of reused.`,
     );
     this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The pool's `budget` could not grant a permit (for example, its Redis was unreachable). Only
+ * acquires that needed a new resource fail with it; idle resources are still handed out. `cause`
+ * is the budget's own error.
+ */
+export class BudgetUnavailableError extends PoolError {
+  constructor(cause: unknown, message?: string) {
+    super(
+      'ERR_BUDGET_UNAVAILABLE',
+      message ?? 'No permit to create a resource: the budget shared with other processes could not be reached. ' +
+        'Idle resources are still served; see `cause`.',
+      { cause },
+    );
   }
 }
 

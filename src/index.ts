@@ -18,10 +18,12 @@ export {
   DestroyTimeoutError,
   ValidateTimeoutError,
   ResetTimeoutError,
+  BudgetUnavailableError,
   AbortError,
   type PoolErrorCode,
   type PoolCounts,
 } from './errors.js';
+export { LocalBudget, type Budget, type BudgetPermit, type BudgetAcquireOptions } from './budget.js';
 export type { PoolEvents, PoolListener, DestroyReason, PoolOperation } from './events.js';
 export type { PoolStats, DestroyedCounts } from './stats.js';
 export type { HistogramSnapshot, HistogramBucket } from './histogram.js';
