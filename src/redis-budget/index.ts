@@ -59,7 +59,7 @@ export interface RedisBudgetOptions {
   readonly refreshIntervalMs?: number;
   /**
    * While every permit is taken, how often this process asks Redis again (with jitter, between
-   * half and all of it). A permit given back by this process is retried at once.
+   * half and all of it). A permit given back by this process goes to whichever process asks first.
    * @defaultValue 50
    */
   readonly retryIntervalMs?: number;
@@ -142,7 +142,7 @@ export class RedisBudget implements Budget {
   readonly #queue = new Set<Request>();
   readonly #held = new Set<Held>();
   #pumping = false;
-  /** Ends the pump's wait between two attempts early (a permit was given back here, a request left). */
+  /** Ends the pump's wait between two attempts early (the request at the head left, or close()). */
   #wake: (() => void) | undefined = undefined;
   #refreshTimer: ReturnType<typeof setInterval> | undefined = undefined;
   #closed = false;
@@ -328,7 +328,9 @@ export class RedisBudget implements Budget {
         // Gone already (lost, or close() gave it back): nothing to give back.
         if (!this.#held.delete(held)) return Promise.resolve();
         if (this.#held.size === 0) this.#stopRefreshing();
-        return this.#giveBack(held.lock).then(() => this.#wake?.());
+        // No early retry for this process's own queue: it would win every permit it gives back
+        // before other processes poll, and starve them. Everyone waits for their next poll.
+        return this.#giveBack(held.lock);
       },
     };
   }
