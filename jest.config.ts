@@ -10,6 +10,7 @@ const config: Config = {
     '^poolkeeper$': '<rootDir>/src/index.ts',
     '^poolkeeper/(otel|prometheus)$': '<rootDir>/src/$1.ts',
     '^poolkeeper/generic-pool$': '<rootDir>/src/generic-pool/index.ts',
+    '^poolkeeper/redis-budget$': '<rootDir>/src/redis-budget/index.ts',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],

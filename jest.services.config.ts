@@ -9,6 +9,7 @@ const config: Config = {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^poolkeeper$': '<rootDir>/src/index.ts',
+    '^poolkeeper/redis-budget$': '<rootDir>/src/redis-budget/index.ts',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],

@@ -344,3 +344,27 @@ console.log(JSON.stringify({ names: [...classes.keys()].sort(), mismatches }));
   expect(result.mismatches).toEqual([]);
   expect(result.names).toEqual(expect.arrayContaining(['PoolError', 'AcquireTimeoutError', 'PoolDisposedError', 'AbortError']));
 }, LONG);
+
+// poolkeeper/redis-budget imports the core by relative path, so each build holds one copy of each
+// class: an error the budget raises is an instance of the class the main entry exports.
+const budgetProgram = `
+const budget = new RedisBudget({ client: { evalsha() {} }, key: 'k', limit: 2 });
+await budget.close();
+let same;
+try {
+  await budget.acquire({ signal: new AbortController().signal, onLost() {} });
+} catch (e) {
+  same = e instanceof BudgetUnavailableError && e.code;
+}
+let invalid;
+try { new RedisBudget({ client: { evalsha() {} }, key: 'k', limit: 0 }); } catch (e) { invalid = e.name; }
+console.log(JSON.stringify({ same, invalid }));
+`;
+
+test('poolkeeper/redis-budget shares the core\'s classes, by import and by require', async () => {
+  writeFileSync(join(app, 'budget.mjs'), `import { BudgetUnavailableError } from 'poolkeeper';\nimport { RedisBudget } from 'poolkeeper/redis-budget';\n${budgetProgram}`);
+  writeFileSync(join(app, 'budget.js'), `const { BudgetUnavailableError } = require('poolkeeper');\nconst { RedisBudget } = require('poolkeeper/redis-budget');\n(async () => {${budgetProgram}})();`);
+  const expected = { same: 'ERR_BUDGET_UNAVAILABLE', invalid: 'RangeError' };
+  expect(JSON.parse(await node(['budget.mjs']))).toEqual(expected);
+  expect(JSON.parse(await node(['--no-experimental-require-module', 'budget.js']))).toEqual(expected);
+}, LONG);
