@@ -7,7 +7,10 @@
  * call settled. From that and the pool's events it derives what the pool must report, and after
  * every step (once promise callbacks have run and every timer due has fired) it checks:
  *
- * 1. `idle + borrowed + creating <= maxSize`, and the gauges and counters equal the model's.
+ * 1. `idle + borrowed + creating <= maxSize`, and the gauges and counters equal the model's. After
+ *    `resize()` lowers maxSize below the current size, "at every moment" means: checked after each
+ *    step, size is at most the larger of the new maxSize and the smallest size seen since the
+ *    resize (it never grows while above the cap, and never exceeds the cap once down to it).
  * 2. No resource is handed to two holders at once, nor handed out once closed.
  * 3. Every `acquire()` settles, with a typed error if it rejects (see {@link Harness.finish}).
  * 4. Waiters are served in arrival order (among those still waiting); with `priorities`, in
@@ -130,7 +133,9 @@ export type Command =
   | { readonly t: 'dispose'; readonly timeoutMs: number | undefined }
   | { readonly t: 'advance'; readonly ms: number }
   | { readonly t: 'settleHung'; readonly k: number; readonly result: 'ok' | 'fail' | 'false' }
-  | { readonly t: 'misuse'; readonly k: number; readonly op: 'release' | 'destroy' };
+  | { readonly t: 'misuse'; readonly k: number; readonly op: 'release' | 'destroy' }
+  /** `resize(maxSize, { maxIdle: max(0, maxSize − idleGap), minIdle: min(minIdle, maxIdle) })`. */
+  | { readonly t: 'resize'; readonly maxSize: number; readonly idleGap: number; readonly minIdle: number };
 
 /** The resources the factory makes. */
 export class Res {
@@ -207,6 +212,8 @@ interface Acq {
   /** pool.idle and pool.size just before the call, and whether the call left it queued. */
   idleAtCall: number;
   sizeAtCall: number;
+  /** The pool's maxSize when the call was made (resize() may change it later). */
+  maxAtCall: number;
   queued: boolean;
   readonly bodyValue: object;
   /** What a throwing body throws (made only for use(): an Error captures a stack). */
@@ -361,7 +368,14 @@ export class Harness {
   readonly pool: AsyncPool<Res>;
   readonly config: PoolConfig;
   readonly #scripts: Scripts;
-  readonly #exactCreating: boolean;
+  #exactCreating: boolean;
+  /** maxSize, maxIdle and minIdle now: the config's, until resize() changes them. */
+  readonly #limits: { maxSize: number; maxIdle: number; minIdle: number };
+  /** resize() calls that took effect; whether one of them lowered maxSize or maxIdle. */
+  #resizes = 0;
+  #shrunk = false;
+  /** What size may be at most (see invariant 1): maxSize, or more for a while after a shrink. */
+  #sizeBound: number;
 
   #step = 0;
   readonly #calls: Call[] = [];
@@ -405,7 +419,7 @@ export class Harness {
     queueFull: 0,
     unavailable: 0,
     createFailedRejections: 0,
-    destroyed: { recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0 } as Record<DestroyReason, number>,
+    destroyed: { recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, resized: 0, revoked: 0 } as Record<DestroyReason, number>,
     errors: { create: 0, destroy: 0, validate: 0, reset: 0, retire: 0 } as Record<PoolOperation, number>,
   };
 
@@ -413,6 +427,8 @@ export class Harness {
     this.config = config;
     this.#scripts = scripts;
     this.#exactCreating = config.createConcurrency === undefined || config.createConcurrency >= config.maxSize;
+    this.#limits = { maxSize: config.maxSize, maxIdle: config.maxIdle, minIdle: config.minIdle };
+    this.#sizeBound = config.maxSize;
     const c = config;
     this.pool = new AsyncPool<Res>({
       factory: () => this.#factory(),
@@ -494,6 +510,9 @@ export class Harness {
       case 'misuse':
         this.#misuse(cmd.k, cmd.op);
         break;
+      case 'resize':
+        this.#resize(cmd.maxSize, cmd.idleGap, cmd.minIdle);
+        break;
     }
     await this.#advance(0);
     this.check();
@@ -574,6 +593,7 @@ export class Harness {
       bodyInvoked: false,
       idleAtCall: 0,
       sizeAtCall: 0,
+      maxAtCall: 0,
       queued: false,
       bodyValue: { value: `use#${id}` },
       bodyError: kind === 'use' ? new Error(`body of use#${id} threw`) : undefined,
@@ -608,6 +628,7 @@ export class Harness {
     const acq = this.#newAcq('acquire', timeoutMs, controller, undefined, priority ?? 0);
     acq.idleAtCall = this.pool.idle;
     acq.sizeAtCall = this.pool.size;
+    acq.maxAtCall = this.pool.maxSize;
     if (signal === 'aborted') {
       controller!.abort(new Error(`reason of acquire#${acq.id}`));
       acq.abortedByTest = true;
@@ -634,6 +655,7 @@ export class Harness {
     const acq = this.#newAcq('use', timeoutMs, controller, body, priority ?? 0);
     acq.idleAtCall = this.pool.idle;
     acq.sizeAtCall = this.pool.size;
+    acq.maxAtCall = this.pool.maxSize;
     const options = this.#acquireOptions(timeoutMs, controller, priority);
     const item = this.#track(`use#${acq.id}`);
     const pending = this.pool.pending;
@@ -755,8 +777,30 @@ export class Harness {
     acq.controller!.abort(new Error(`reason of ${acq.kind}#${acq.id}`));
   }
 
+  #resize(maxSize: number, idleGap: number, minIdleWanted: number): void {
+    const maxIdle = Math.max(0, maxSize - idleGap);
+    const minIdle = Math.min(minIdleWanted, maxIdle);
+    const sizeBefore = this.pool.size;
+    try {
+      this.pool.resize(maxSize, { maxIdle, minIdle });
+    } catch (error) {
+      if (!(error instanceof PoolDisposedError) || this.#disposedAt === undefined) this.#violate(`resize(${maxSize}) threw ${describe(error)}`);
+      return;
+    }
+    const l = this.#limits;
+    if (maxSize < l.maxSize || maxIdle < l.maxIdle) this.#shrunk = true;
+    l.maxSize = maxSize;
+    l.maxIdle = maxIdle;
+    l.minIdle = minIdle;
+    this.#resizes++;
+    this.#sizeBound = Math.max(maxSize, Math.min(this.#sizeBound, sizeBefore));
+    const cc = this.config.createConcurrency;
+    this.#exactCreating = cc === undefined || cc >= maxSize;
+    if (this.pool.maxSize !== maxSize) this.#violate(`pool.maxSize is ${this.pool.maxSize} after resize(${maxSize})`);
+  }
+
   #prefill(count: number): void {
-    const target = Math.min(count, this.config.maxIdle);
+    const target = Math.min(count, this.#limits.maxIdle);
     const item = this.#track(`prefill(${target})`);
     this.pool.prefill(target).then(
       () => {
@@ -1057,7 +1101,9 @@ export class Harness {
       recycled: c.recycleMs !== Infinity,
       idle: c.idleTimeoutMs !== Infinity,
       invalid: c.validate || c.reset,
-      overflow: c.maxIdle < c.maxSize,
+      overflow: c.maxIdle < c.maxSize || this.#resizes > 0,
+      resized: this.#shrunk,
+      revoked: false,
     };
     if (!allowed[reason]) this.#violate(`${res} closed for reason '${reason}', which cannot apply`);
     if (info.outstanding) {
@@ -1192,7 +1238,7 @@ export class Harness {
       this.#seen.queueFull++;
       if (this.config.maxWaiters === Infinity) this.#violate(`${where}: PoolQueueFullError with maxWaiters Infinity`);
       if (acq.queued) this.#violate(`${where}: PoolQueueFullError after it was queued`);
-      if (acq.idleAtCall !== 0 || acq.sizeAtCall < this.config.maxSize) this.#violate(`${where}: PoolQueueFullError while a resource was idle or the pool below maxSize`);
+      if (acq.idleAtCall !== 0 || acq.sizeAtCall < acq.maxAtCall) this.#violate(`${where}: PoolQueueFullError while a resource was idle or the pool below maxSize`);
     } else if (error instanceof PoolUnavailableError) {
       this.#seen.unavailable++;
       if (this.config.failFastAfter === Infinity) this.#violate(`${where}: PoolUnavailableError with failFastAfter Infinity`);
@@ -1338,8 +1384,11 @@ export class Harness {
       this.#violate(`invariant 1: creations queued while createConcurrency allows more. ${counts}`);
     }
     if (pool.size !== pool.idle + pool.borrowed + pool.creating) this.#violate(`size ${pool.size} is not idle + borrowed + creating`);
-    if (pool.size > c.maxSize) this.#violate(`invariant 1: size ${pool.size} > maxSize ${c.maxSize}. ${counts}`);
-    if (live + creating > c.maxSize) this.#violate(`invariant 1: ${live} live resources and ${creating} creations exceed maxSize ${c.maxSize}`);
+    const bound = Math.max(this.#limits.maxSize, this.#sizeBound);
+    if (pool.size > bound) this.#violate(`invariant 1: size ${pool.size} > ${bound} (maxSize ${this.#limits.maxSize}). ${counts}`);
+    if (live + creating > bound) this.#violate(`invariant 1: ${live} live resources and ${creating} creations exceed ${bound} (maxSize ${this.#limits.maxSize})`);
+    this.#sizeBound = Math.max(this.#limits.maxSize, Math.min(this.#sizeBound, Math.max(pool.size, live + creating)));
+    if (pool.maxSize !== this.#limits.maxSize) this.#violate(`pool.maxSize is ${pool.maxSize}, expected ${this.#limits.maxSize}`);
     if (pool.disposed !== (this.#disposedAt !== undefined)) this.#violate(`pool.disposed is ${pool.disposed}`);
 
     const s = pool.stats();
@@ -1360,6 +1409,8 @@ export class Harness {
       ['stats.rejectedUnavailable', s.rejectedUnavailable, seen.unavailable],
       ['stats.rejectedCreateFailed', s.rejectedCreateFailed, seen.createFailedRejections],
       ['stats.leaks', s.leaks, seen.leaks],
+      ['stats.resized', s.resized, this.#resizes],
+      ['stats.maxSize', s.maxSize, this.#limits.maxSize],
       ['stats.destroyFailed', s.destroyFailed, releaserFailed],
       ['error events {operation: destroy}', seen.errors.destroy, releaserFailed],
       ['stats.waitTime.count', s.waitTime.count, s.acquired],

@@ -2,7 +2,8 @@
  * Model-based property test: random pool configurations, random callback outcomes (succeed,
  * throw, reject, hang until the test settles the call, slow, late, settle after a burst of promise
  * callbacks) and random command sequences (acquire with or without timeout/abort, use() with a
- * throwing body, with or without a priority, release, destroy, prefill, clear, dispose, clock advances, misuse). The harness
+ * throwing body, with or without a priority, release, destroy, prefill, clear, dispose, clock advances, misuse, resize up
+ * and down). The harness
  * (harness.ts) checks every invariant after each step and at the end of each sequence.
  *
  * `POOLKEEPER_FC_RUNS` sets the number of sequences (2 000 by default; `npm run test:deep` runs
@@ -94,6 +95,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 10, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 1, max: 30 }), fc.constantFrom(7, 20, 50, 113, 400)) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('settleHung' as const), k, result: fc.constantFrom('ok' as const, 'fail' as const, 'false' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('misuse' as const), k, op: fc.constantFrom('release' as const, 'destroy' as const) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('resize' as const), maxSize: fc.integer({ min: 1, max: 4 }), idleGap: fc.constantFrom(0, 0, 1, 2), minIdle: fc.constantFrom(0, 0, 1, 2) }) },
 );
 
 const TEST_NAME = 'random command sequences keep every invariant';
