@@ -26,13 +26,18 @@ export type DestroyReason =
   /** It came back from its `maxUses`-th borrow. */
   | 'maxUses'
   /** `retire()` was called on it. */
-  | 'retired';
+  | 'retired'
+  /** `resize()` lowered `maxSize` or `maxIdle` below what the pool held. */
+  | 'resized'
+  /** The `budget` lost the permit it was created under (e.g. its lease expired). */
+  | 'revoked';
 
 /**
  * What failed, for an `error` event. `'retire'`: the error given to `retire()` (say, an idle
- * connection that broke), reported when the pool took the resource out.
+ * connection that broke), reported when the pool took the resource out. `'budget'`: a budget
+ * permit whose `release()` failed, or a budget that granted no permit with no caller to tell.
  */
-export type PoolOperation = 'create' | 'destroy' | 'validate' | 'reset' | 'retire';
+export type PoolOperation = 'create' | 'destroy' | 'validate' | 'reset' | 'retire' | 'budget';
 
 /** Payloads of the pool's events, by event name. */
 export interface PoolEvents<T> {

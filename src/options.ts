@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Budget } from './budget.js';
+
 /** Which idle resource `acquire()` hands out. */
 export type IdleStrategy = 'lifo' | 'fifo';
 
@@ -205,6 +207,21 @@ export interface AsyncPoolOptions<T> {
    * @defaultValue 'pool'
    */
   readonly name?: string;
+  /**
+   * A cap on live resources shared with other pools or processes (`LocalBudget`,
+   * `poolkeeper/redis-budget`). The pool obtains a permit before each `factory` call (waiting
+   * within the caller's timeout and signal) and gives it back after the `releaser` has run; the
+   * idle hand-off never consults it. When it cannot grant a permit, acquires that need a new
+   * resource fail with `BudgetUnavailableError` and idle resources are still served.
+   */
+  readonly budget?: Budget;
+  /**
+   * Marks a factory error as "over capacity" (the server refused for lack of room, e.g.
+   * PostgreSQL SQLSTATE 53300): the caller then keeps waiting and the creation is retried with
+   * `createRetry` backoff within its timeout, instead of failing at once. Such failures never
+   * count towards `failFastAfter`. A throw counts as `false`.
+   */
+  readonly isOverCapacity?: (error: unknown) => boolean;
 }
 
 /** Options of one `acquire()` call. */
@@ -252,6 +269,12 @@ export interface ResolvedOptions<T> {
   readonly destroyTimeoutMs: number;
   readonly leakDetectionMs: number;
   readonly name: string;
+  readonly budget: Budget | undefined;
+  readonly isOverCapacity: ((error: unknown) => boolean) | undefined;
+  /** `maxIdle` was not given: it follows `maxSize` through `resize()`. */
+  readonly maxIdleFollowsMaxSize: boolean;
+  /** `createConcurrency` was not given: it follows `min(maxSize, 16)` through `resize()`. */
+  readonly createConcurrencyFollowsMaxSize: boolean;
 }
 
 /** Defaults of {@link AsyncPoolOptions}, for documentation and tooling. */
@@ -317,7 +340,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'factory', 'releaser', 'maxSize', 'maxIdle', 'minIdle', 'min', 'maxUses', 'strategy', 'recycleMs', 'recycleJitter',
   'acquireTimeoutMs', 'maxWaiters', 'createConcurrency', 'createRatePerSec', 'createTimeoutMs',
   'createRetry', 'onCreateError', 'priorities', 'onUseError', 'failFastAfter', 'validate', 'validateOnCreate', 'validateTimeoutMs', 'validateIdleAfterMs', 'reset',
-  'resetTimeoutMs', 'idleTimeoutMs', 'destroyTimeoutMs', 'leakDetectionMs', 'name',
+  'resetTimeoutMs', 'idleTimeoutMs', 'destroyTimeoutMs', 'leakDetectionMs', 'name', 'budget', 'isOverCapacity',
 ]);
 
 /** Renders a value for an error message: strings quoted, everything else as `String()` would. */
@@ -460,6 +483,11 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
   const name = o.name ?? defaults.name;
   if (typeof name !== 'string') fail(TypeError, 'name', 'a string', name);
 
+  const budget = o.budget;
+  if (budget !== undefined && (typeof budget !== 'object' || budget === null || typeof budget.acquire !== 'function')) {
+    fail(TypeError, 'budget', 'an object with an acquire() method', budget);
+  }
+
   const duration = (key: keyof AsyncPoolOptions<T>, fallback: number, zeroOk = false, infinite = true): number =>
     o[key] === undefined ? fallback : checkDuration(key, o[key], zeroOk, infinite);
 
@@ -496,6 +524,10 @@ export function resolveOptions<T>(options: AsyncPoolOptions<T>): ResolvedOptions
     destroyTimeoutMs: duration('destroyTimeoutMs', defaults.destroyTimeoutMs),
     leakDetectionMs: duration('leakDetectionMs', defaults.leakDetectionMs),
     name,
+    budget,
+    isOverCapacity: checkFunction<(error: unknown) => boolean>('isOverCapacity', o.isOverCapacity, false),
+    maxIdleFollowsMaxSize: o.maxIdle === undefined,
+    createConcurrencyFollowsMaxSize: o.createConcurrency === undefined,
   });
 }
 

@@ -3,15 +3,23 @@
  *
  * @internal
  */
+import type { BudgetPermit } from './budget.js';
 import type { DestroyReason } from './events.js';
 
 /**
- * - `idle`: in the idle store, ready to hand out.
- * - `borrowed`: held by a caller.
- * - `validating`: taken for a caller and being checked by `validate`.
- * - `returning`: released, `reset` running before it may be reused.
- * - `closed`: out of the pool; its releaser has been called or queued.
+ * A permit from the pool's budget, from the request until it is given back. It outlives a
+ * creation that timed out (the factory may still deliver) and follows the resource's record.
  */
+export class PermitSlot<T> {
+  permit: BudgetPermit | undefined = undefined;
+  /** The record of the resource created under it, once there is one. */
+  record: ResourceRecord<T> | undefined = undefined;
+  /** The budget reported it lost: it is not given back, and its resource is retired. */
+  lost = false;
+  /** Given back (or dropped as lost): never again. */
+  done = false;
+}
+
 export type ResourceState = 'idle' | 'borrowed' | 'validating' | 'returning' | 'closed';
 
 export class ResourceRecord<T> {
@@ -35,6 +43,8 @@ export class ResourceRecord<T> {
   leakReported = false;
   /** Times handed out. */
   uses = 0;
+  /** The budget permit it was created under, if the pool has a budget. */
+  permit: PermitSlot<T> | undefined = undefined;
 
   constructor(
     readonly resource: T,

@@ -53,6 +53,12 @@ export interface PoolStats {
   readonly rejectedUnavailable: number;
   /** `acquire()` calls rejected with a factory error. */
   readonly rejectedCreateFailed: number;
+  /** `acquire()` calls rejected with `BudgetUnavailableError`: the `budget` granted no permit. */
+  readonly rejectedBudgetUnavailable: number;
+  /** Factory failures that `isOverCapacity` marked as back-pressure (the caller kept waiting). */
+  readonly overCapacity: number;
+  /** `resize()` calls. */
+  readonly resized: number;
   /** Resources created and entered into the pool. */
   readonly created: number;
   /** `factory` calls that threw, rejected, timed out or returned nothing. */
@@ -79,19 +85,22 @@ export class StatsRecorder {
   rejectedQueueFull = 0;
   rejectedUnavailable = 0;
   rejectedCreateFailed = 0;
+  rejectedBudgetUnavailable = 0;
+  overCapacity = 0;
+  resized = 0;
   created = 0;
   createFailed = 0;
   validationFailed = 0;
   destroyFailed = 0;
   leaks = 0;
   readonly destroyed: { [R in DestroyReason]: number } = {
-    recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, maxUses: 0, retired: 0,
+    recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, maxUses: 0, retired: 0, resized: 0, revoked: 0,
   };
   readonly waits = new DurationHistogram();
 
   snapshot(gauges: Pick<PoolStats, 'name' | 'size' | 'idle' | 'borrowed' | 'pending' | 'creating' | 'maxSize' | 'minIdle' | 'maxIdle'>): PoolStats {
     const d = this.destroyed;
-    const total = d.recycled + d.idle + d.invalid + d.overflow + d.destroyed + d.cleared + d.disposed + d.maxUses + d.retired;
+    const total = d.recycled + d.idle + d.invalid + d.overflow + d.destroyed + d.cleared + d.disposed + d.maxUses + d.retired + d.resized + d.revoked;
     return Object.freeze({
       ...gauges,
       acquired: this.acquiredImmediately + this.acquiredAfterWait,
@@ -103,6 +112,9 @@ export class StatsRecorder {
       rejectedQueueFull: this.rejectedQueueFull,
       rejectedUnavailable: this.rejectedUnavailable,
       rejectedCreateFailed: this.rejectedCreateFailed,
+      rejectedBudgetUnavailable: this.rejectedBudgetUnavailable,
+      overCapacity: this.overCapacity,
+      resized: this.resized,
       created: this.created,
       createFailed: this.createFailed,
       validationFailed: this.validationFailed,

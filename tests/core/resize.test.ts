@@ -31,6 +31,7 @@ test('growing lets queued callers create at once, in arrival order', async () =>
   const got = await Promise.all(waiting);
   expect(order).toEqual([1, 2, 3]);
   expect(got[2]).toBe(first);
+  for (const r of got) p.release(r);
   await p.dispose();
 });
 

@@ -419,8 +419,8 @@ export class Harness {
     queueFull: 0,
     unavailable: 0,
     createFailedRejections: 0,
-    destroyed: { recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, resized: 0, revoked: 0 } as Record<DestroyReason, number>,
-    errors: { create: 0, destroy: 0, validate: 0, reset: 0, retire: 0 } as Record<PoolOperation, number>,
+    destroyed: { recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, maxUses: 0, retired: 0, resized: 0, revoked: 0 } as Record<DestroyReason, number>,
+    errors: { create: 0, destroy: 0, validate: 0, reset: 0, retire: 0, budget: 0 } as Record<PoolOperation, number>,
   };
 
   constructor(config: PoolConfig, scripts: Scripts) {
@@ -781,21 +781,24 @@ export class Harness {
     const maxIdle = Math.max(0, maxSize - idleGap);
     const minIdle = Math.min(minIdleWanted, maxIdle);
     const sizeBefore = this.pool.size;
+    const l = this.#limits;
+    // Set before the call: the 'destroy' events of what it closes arrive during it.
+    if (maxSize < l.maxSize || maxIdle < l.maxIdle) this.#shrunk = true;
     try {
       this.pool.resize(maxSize, { maxIdle, minIdle });
     } catch (error) {
       if (!(error instanceof PoolDisposedError) || this.#disposedAt === undefined) this.#violate(`resize(${maxSize}) threw ${describe(error)}`);
       return;
     }
-    const l = this.#limits;
-    if (maxSize < l.maxSize || maxIdle < l.maxIdle) this.#shrunk = true;
     l.maxSize = maxSize;
     l.maxIdle = maxIdle;
     l.minIdle = minIdle;
     this.#resizes++;
     this.#sizeBound = Math.max(maxSize, Math.min(this.#sizeBound, sizeBefore));
+    // After a shrink, creations queued behind createConcurrency may outnumber the factory calls
+    // in flight until their turn comes (they are dropped then): counts are no longer exact.
     const cc = this.config.createConcurrency;
-    this.#exactCreating = cc === undefined || cc >= maxSize;
+    this.#exactCreating = !this.#shrunk && (cc === undefined || cc >= maxSize);
     if (this.pool.maxSize !== maxSize) this.#violate(`pool.maxSize is ${this.pool.maxSize} after resize(${maxSize})`);
   }
 
@@ -1178,8 +1181,9 @@ export class Harness {
       case 'reset':
         typed = error instanceof Error && res !== undefined;
         break;
-      case 'retire':
-        typed = false; // the harness never calls retire()
+      case 'retire': // the harness never calls retire()
+      case 'budget': // the model's pools have no budget
+        typed = false;
         break;
     }
     if (!typed) this.#violate(`'error' event {operation: ${operation}} with an unexpected error or resource: ${describe(error)}`);
@@ -1380,7 +1384,7 @@ export class Harness {
     if (pool.borrowed !== borrowed || pool.idle !== idle || pool.pending !== pending) this.#violate(`invariant 1: counts differ. ${counts}`);
     if (this.#exactCreating || this.#disposedAt !== undefined) {
       if (pool.creating !== creating) this.#violate(`invariant 1: counts differ. ${counts}`);
-    } else if (pool.creating < creating || (pool.creating > creating && creating < c.createConcurrency!)) {
+    } else if (pool.creating < creating || (pool.creating > creating && creating < (c.createConcurrency ?? Math.min(this.#limits.maxSize, 16)))) {
       this.#violate(`invariant 1: creations queued while createConcurrency allows more. ${counts}`);
     }
     if (pool.size !== pool.idle + pool.borrowed + pool.creating) this.#violate(`size ${pool.size} is not idle + borrowed + creating`);
