@@ -22,8 +22,8 @@ import { Health, type HealthOwner } from './health.js';
 import { Hooks } from './hooks.js';
 import { Housekeeper, type HousekeeperOwner } from './housekeeper.js';
 import { Lease } from './lease.js';
-import { checkCount, parseAcquireOptions, resolveOptions, show, type AcquireOptions, type AsyncPoolOptions, type ResolvedOptions } from './options.js';
-import type { ResourceRecord } from './resource.js';
+import { checkCount, parseAcquireOptions, resolveOptions, show, type AcquireOptions, type AsyncPoolOptions, type Limits, type ResolvedOptions } from './options.js';
+import type { PermitSlot, ResourceRecord } from './resource.js';
 import { Shutdown, type ShutdownOwner } from './shutdown.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
 import { acquireChannel, type TraceContext } from './tracing.js';
@@ -47,6 +47,14 @@ export interface DisposeOptions {
    * @defaultValue false
    */
   readonly drain?: boolean;
+}
+
+/** Options of {@link AsyncPool.resize}. */
+export interface ResizeOptions {
+  /** New `maxIdle`: an integer, 0 ≤ maxIdle ≤ maxSize. Defaults to `maxSize` if `maxIdle` was never set, else the current value. */
+  readonly maxIdle?: number;
+  /** New `minIdle`: an integer, 0 ≤ minIdle ≤ maxIdle. Defaults to the current value. */
+  readonly minIdle?: number;
 }
 
 /** Everything the pool's modules call back into; kept off the public surface. */
@@ -75,12 +83,17 @@ export class AsyncPool<T> implements AsyncDisposable {
   readonly #o: ResolvedOptions<T>;
   // Copies of hot options, read on every acquire/release.
   readonly #lifo: boolean;
-  readonly #maxSize: number;
-  readonly #maxIdle: number;
+  // resize() changes these: the shared limits, and copies of the two the hot path reads.
+  readonly #limits: Limits;
+  #maxSize: number;
+  #maxIdle: number;
+  /** `maxIdle` was never given: resize() moves it with `maxSize`. */
+  #maxIdleFollows: boolean;
   readonly #acquireTimeoutMs: number;
   readonly #maxUses: number;
   /** True when `minIdle` or `min` asks for background creation. */
-  readonly #keepWarm: boolean;
+  /** minIdle or min is set: keep-warm refills run. resize() updates it. */
+  #keepWarm: boolean;
   readonly #validating: boolean;
   readonly #resetting: boolean;
   /** True when an option needs `idleSince` (idle timeout, validation window). */
@@ -122,6 +135,8 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#lifo = o.strategy === 'lifo';
     this.#maxSize = o.maxSize;
     this.#maxIdle = o.maxIdle;
+    this.#limits = { maxSize: o.maxSize, maxIdle: o.maxIdle, minIdle: o.minIdle };
+    this.#maxIdleFollows = o.maxIdleFollowsMaxSize;
     this.#acquireTimeoutMs = o.acquireTimeoutMs;
     this.#maxUses = o.maxUses;
     this.#keepWarm = o.minIdle !== 0 || o.min !== 0;
@@ -150,7 +165,8 @@ export class AsyncPool<T> implements AsyncDisposable {
       closeBorrowed: (record, reason) => void this.#closeBorrowed(record, reason),
       slotFreed: () => this.#slotFreed(),
       place: (record) => this.#place(record),
-      rejectOldest: (error, arrivedBefore) => this.#rejectOldest(error, arrivedBefore),
+      rejectOldest: (error, arrivedBefore, cause) => this.#rejectOldest(error, arrivedBefore, cause),
+      permitLost: (slot) => this.#permitLost(slot),
       rejectAll: (error) => {
         this.#stats.rejectedUnavailable += this.#waiting.rejectAll(error);
         this.#creator.noWaiters();
@@ -176,9 +192,9 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#hooks = new Hooks(o);
     this.#closer = new Closer(this.#records, this.#hooks, this.#stats, o.destroyTimeoutMs);
     const parts = { hooks: this.#hooks, closer: this.#closer, stats: this.#stats };
-    this.#creator = new Creator(o, inner, this.#records, this.#hooks, this.#closer, this.#stats);
-    this.#health = new Health(o, inner, this.#hooks, this.#closer, this.#stats);
-    this.#housekeeper = new Housekeeper(o, inner, this.#records, this.#idle, { ...parts, creator: this.#creator });
+    this.#creator = new Creator(o, inner, this.#records, this.#hooks, this.#closer, this.#stats, this.#limits);
+    this.#health = new Health(o, inner, this.#hooks, this.#closer, this.#stats, this.#limits);
+    this.#housekeeper = new Housekeeper(o, inner, this.#records, this.#idle, { ...parts, creator: this.#creator, limits: this.#limits });
     this.#shutdown = new Shutdown(inner, this.#records, this.#idle, { creator: this.#creator, housekeeper: this.#housekeeper, closer: this.#closer });
   }
 
@@ -194,7 +210,7 @@ export class AsyncPool<T> implements AsyncDisposable {
   get creating(): number { return this.#creator.creating; }
   /** Callers whose `acquire()` has not settled yet. */
   get pending(): number { return this.#waiting.pending; }
-  /** The `maxSize` option. */
+  /** The `maxSize` option, or what `resize()` last set. */
   get maxSize(): number { return this.#maxSize; }
   /** True from the moment `dispose()` is called. */
   get disposed(): boolean { return this.#refusing; }
@@ -288,7 +304,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#stats.acquiredImmediately++;
       this.#stats.waits.record(0);
       const resource = this.#checkout(record, 0, undefined);
-      if (this.#idle.length < this.#o.minIdle) this.#creator.refill(); // keep minIdle ready: top up in the background
+      if (this.#idle.length < this.#limits.minIdle) this.#creator.refill(); // keep minIdle ready: top up in the background
       return Promise.resolve(resource);
     }
     return this.#enqueue(signal, timeoutMs, priority);
@@ -457,6 +473,55 @@ export class AsyncPool<T> implements AsyncDisposable {
     return true;
   }
 
+  // ───────────────────────────── resize ─────────────────────────────
+
+  /**
+   * Changes `maxSize` (and `maxIdle`/`minIdle`) of the running pool. Growing lets queued callers
+   * create at once. Shrinking closes idle resources above the new caps now and borrowed ones as
+   * they come back (destroy reason `'resized'`), never taking one from its holder; queued callers
+   * keep their place. From the call on, `size` never grows while it is above the new `maxSize`,
+   * and never exceeds it once it has come down to it. A `maxIdle` never set follows `maxSize`;
+   * one that was set must stay ≤ `maxSize` (pass it along). Counted in `stats().resized`.
+   *
+   * @param maxSize - An integer ≥ 1, or `Infinity`.
+   * @throws TypeError or RangeError naming the argument (then nothing changes), or
+   * `PoolDisposedError` once `dispose()` was called.
+   */
+  resize(maxSize: number, options?: ResizeOptions): void {
+    const max = checkCount('maxSize', maxSize, 1, true, 'resize() argument');
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null) {
+        throw new TypeError(`poolkeeper: resize() options must be an object; got ${show(options)}`);
+      }
+      for (const key of Object.keys(options)) {
+        if (key !== 'maxIdle' && key !== 'minIdle') throw new TypeError(`poolkeeper: unknown resize() option "${key}" (expected maxIdle or minIdle)`);
+      }
+    }
+    const idleGiven = options?.maxIdle !== undefined;
+    const maxIdle = idleGiven ? checkCount('maxIdle', options!.maxIdle, 0, true) : this.#maxIdleFollows ? max : this.#maxIdle;
+    if (maxIdle > max) {
+      throw new RangeError(`poolkeeper: option "maxIdle" must be <= maxSize (${max}); got ${maxIdle}${idleGiven ? '' : ' (pass maxIdle to resize() as well)'}`);
+    }
+    const minIdle = options?.minIdle === undefined ? this.#limits.minIdle : checkCount('minIdle', options.minIdle, 0, false);
+    if (minIdle > maxIdle) throw new RangeError(`poolkeeper: option "minIdle" must be <= maxIdle (${maxIdle}); got ${minIdle}`);
+    if (this.#o.min > max) throw new RangeError(`poolkeeper: resize() argument "maxSize" must be >= min (${this.#o.min}); got ${max}`);
+    if (this.#disposing) throw new PoolDisposedError('resize()');
+
+    if (idleGiven) this.#maxIdleFollows = false;
+    this.#maxSize = this.#limits.maxSize = max;
+    this.#maxIdle = this.#limits.maxIdle = maxIdle;
+    this.#limits.minIdle = minIdle;
+    this.#keepWarm = minIdle !== 0 || this.#o.min !== 0;
+    this.#creator.resized(max);
+    this.#stats.resized++;
+    // Idle resources above the caps close now, longest idle first. Each close emits `destroy`,
+    // whose listener may resize again: the loop reads the caps afresh every turn.
+    while (this.#idle.length !== 0 && (this.size > this.#maxSize || this.#idle.length > this.#maxIdle)) {
+      this.#closer.close(this.#idle.shift()!, 'resized');
+    }
+    this.#slotFreed(); // growing: queued callers create now; minIdle refills
+  }
+
   // ───────────────────────────── prefill / clear / dispose ─────────────────────────────
 
   /**
@@ -468,7 +533,7 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   async prefill(count?: number): Promise<void> {
     const limit = this.#maxIdle;
-    const target = count === undefined ? (limit === Infinity ? this.#o.minIdle : limit) : checkCount('count', count, 0, false, 'prefill() argument');
+    const target = count === undefined ? (limit === Infinity ? this.#limits.minIdle : limit) : checkCount('count', count, 0, false, 'prefill() argument');
     if (target > limit) {
       throw new RangeError(`poolkeeper: prefill() argument "count" must be <= maxIdle (${limit}), since resources beyond it would be closed at once; got ${target}`);
     }
@@ -526,10 +591,11 @@ export class AsyncPool<T> implements AsyncDisposable {
       waiter.state = 'serving';
       this.#serve(record, waiter, this.#validating && this.#health.idleLongEnoughToValidate(record));
     }
-    // With onCreateError 'retry', creation for waiters waits out the backoff after a failure
-    // (the maintenance timer ends it and dispatches again): never a busy loop on a dead backend.
+    // With onCreateError 'retry', or after an "over capacity" refusal (isOverCapacity), creation
+    // for waiters waits out the backoff after a failure (the maintenance timer ends it and
+    // dispatches again): never a busy loop on a dead or full backend.
     const creator = this.#creator;
-    if (!creator.failingFast && !(creator.backingOff && this.#o.onCreateError === 'retry')) {
+    if (!creator.failingFast && !(creator.backingOff && (this.#o.onCreateError === 'retry' || creator.overCapacity))) {
       while (this.#waiters.length > creator.creating && this.size < this.#maxSize) void creator.create('acquire');
     }
     if (this.#keepWarm) this.#creator.refill();
@@ -615,6 +681,12 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#slotFreed();
       return;
     }
+    if (this.size > this.#maxSize) {
+      // resize() lowered the cap below what is out: this one closes instead of going round again.
+      this.#closeBorrowed(record, 'resized');
+      this.#slotFreed();
+      return;
+    }
     const waiter = this.#waiters.length === 0 ? undefined : this.#waiters.shift(); // no queue walk when nobody waits
     if (waiter !== undefined) {
       waiter.state = 'serving';
@@ -642,11 +714,27 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   // ───────────────────────────── waiters ─────────────────────────────
 
-  /** The creation the oldest waiter counted on failed: it gets the error. False if nobody waits (or it came later). */
-  #rejectOldest(error: unknown, arrivedBefore: number): boolean {
+  /** The creation the oldest waiter counted on failed (or got no permit): it gets the error. False if nobody waits (or it came later). */
+  #rejectOldest(error: unknown, arrivedBefore: number, cause: 'create' | 'budget' = 'create'): boolean {
     if (!this.#waiting.rejectOldest(error, arrivedBefore)) return false;
-    this.#stats.rejectedCreateFailed++;
+    if (cause === 'budget') this.#stats.rejectedBudgetUnavailable++;
+    else this.#stats.rejectedCreateFailed++;
     return true;
+  }
+
+  /** The budget lost the permit of `slot`: its resource is retired (closed now if idle, on return if out). */
+  #permitLost(slot: PermitSlot<T>): void {
+    if (slot.lost || slot.done) return;
+    slot.lost = true;
+    const record = slot.record;
+    if (record === undefined || record.state === 'closed' || this.#disposing) return; // retired on arrival if still being created
+    if (record.state === 'idle') {
+      this.#idle.retain((r) => r !== record);
+      this.#closer.close(record, 'revoked');
+      this.#slotFreed();
+      return;
+    }
+    record.retired ??= 'revoked';
   }
 
   #abort(waiter: Waiter<T>): void {
@@ -654,6 +742,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#stats.aborted++;
     if (this.#waiters.length === 0) this.#creator.noWaiters();
     waiter.reject(abortErrorOf(waiter.signal!));
+    this.#creator.withdrawPermitWaits(this.#waiters.length);
   }
 
   #timeOut(waiter: Waiter<T>): void {
@@ -662,8 +751,10 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#waiting.settle(waiter);
     this.#stats.timedOut++;
     if (this.#waiters.length === 0) this.#creator.noWaiters();
-    const cause = this.#creator.consecutiveFailures > 0 ? this.#creator.lastError : undefined;
+    const creator = this.#creator;
+    const cause = creator.consecutiveFailures > 0 || creator.overCapacity ? creator.lastError : undefined;
     waiter.reject(new AcquireTimeoutError(waiter.timeoutMs, counts, cause));
+    creator.withdrawPermitWaits(this.#waiters.length);
   }
 
   #counts(): PoolCounts {

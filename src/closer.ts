@@ -8,9 +8,11 @@ import PQueue from 'p-queue';
 import { DestroyTimeoutError } from './errors.js';
 import type { DestroyReason, PoolOperation } from './events.js';
 import type { Hooks } from './hooks.js';
-import type { ResourceRecord } from './resource.js';
+import type { PermitSlot, ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
-import { callWithTimeout } from './util.js';
+import { callWithTimeout, isThenable } from './util.js';
+
+const noop = (): void => {};
 
 export class Closer<T> {
   readonly #queue = new PQueue();
@@ -37,23 +39,49 @@ export class Closer<T> {
     this.#records.delete(resource);
     this.#stats.destroyed[reason]++;
     if (this.#hooks.listeners.destroy !== undefined) this.#hooks.emit('destroy', { resource, reason, heldMs });
-    return this.runReleaser(resource);
+    return this.runReleaser(resource, record.permit);
   }
 
-  /** Runs the releaser through the close queue, so dispose() can await every close. Never rejects. */
-  runReleaser(resource: T): Promise<void> {
+  /**
+   * Runs the releaser through the close queue, so dispose() can await every close, then gives
+   * the resource's budget permit back (in the same task: dispose() waits for that too). Never rejects.
+   */
+  runReleaser(resource: T, slot: PermitSlot<T> | undefined): Promise<void> {
     const hooks = this.#hooks;
-    if (!hooks.hasReleaser) return Promise.resolve();
+    if (!hooks.hasReleaser) {
+      if (slot === undefined) return Promise.resolve();
+      return this.#queue.add(async () => this.givePermitBack(slot));
+    }
     const timeoutMs = this.#timeoutMs;
     return this.#queue.add(() =>
       callWithTimeout(() => hooks.releaser(resource), timeoutMs, () => new DestroyTimeoutError(timeoutMs)).then(
-        () => undefined,
+        () => this.givePermitBack(slot),
         (error: unknown) => {
           this.#stats.destroyFailed++;
           this.reportError(error, 'destroy', resource);
+          return this.givePermitBack(slot);
         },
       ),
     );
+  }
+
+  /** Gives a budget permit back, once. Never throws or rejects: failures become `error` events. */
+  givePermitBack(slot: PermitSlot<T> | undefined): Promise<void> | undefined {
+    if (slot === undefined || slot.done) return undefined;
+    slot.done = true;
+    const permit = slot.permit;
+    slot.permit = undefined;
+    if (permit === undefined || slot.lost) return undefined;
+    const resource = slot.record?.resource;
+    let result: unknown;
+    try {
+      result = this.#hooks.releasePermit(permit);
+    } catch (error) {
+      this.reportError(error, 'budget', resource);
+      return undefined;
+    }
+    if (!isThenable(result)) return undefined;
+    return Promise.resolve(result).then(noop, (error: unknown) => this.reportError(error, 'budget', resource));
   }
 
   /** Reports a failed user callback through the `error` event. */

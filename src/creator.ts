@@ -1,17 +1,20 @@
 /**
  * Creation: one factory call per slot, through a p-queue that bounds concurrency and rate; the
- * create timeout and the checks on what the factory returns; generations (`clear()`); and the
- * failure side: backoff for background creation, and fail-fast after repeated failures.
+ * create timeout and the checks on what the factory returns; generations (`clear()`); the budget
+ * permit obtained before each factory call (when the pool has a `budget`); and the failure side:
+ * backoff for background creation, over-capacity back-pressure, and fail-fast after repeated
+ * failures.
  *
  * @internal
  */
 import PQueue from 'p-queue';
+import type { BudgetPermit } from './budget.js';
 import type { Closer } from './closer.js';
-import { CreateTimeoutError, PoolDisposedError, PoolUnavailableError } from './errors.js';
+import { AbortError, BudgetUnavailableError, CreateTimeoutError, PoolDisposedError, PoolUnavailableError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import type { Hooks } from './hooks.js';
-import type { ResolvedOptions } from './options.js';
-import { ResourceRecord } from './resource.js';
+import { defaults, show, type Limits, type ResolvedOptions } from './options.js';
+import { PermitSlot, ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
 import { createChannel, type TraceContext } from './tracing.js';
 import { isThenable, now } from './util.js';
@@ -40,10 +43,12 @@ export interface CreatorOwner<T> {
   /** Places a fresh record: to the oldest waiter, or idle. */
   place(record: ResourceRecord<T>): void;
   /**
-   * Rejects the oldest waiter with a creation's error if it arrived before `arrivedBefore` (an
-   * `arrivalCount()` reading); false when nobody waits or it came later.
+   * Rejects the oldest waiter with a creation's error (or the budget's, `cause` `'budget'`) if it
+   * arrived before `arrivedBefore` (an `arrivalCount()` reading); false when nobody waits or it came later.
    */
-  rejectOldest(error: unknown, arrivedBefore: number): boolean;
+  rejectOldest(error: unknown, arrivedBefore: number, cause?: 'create' | 'budget'): boolean;
+  /** The budget lost the permit of `slot`: retire its resource. */
+  permitLost(slot: PermitSlot<T>): void;
   /** Rejects every waiter (fail-fast). */
   rejectAll(error: PoolUnavailableError): void;
   dispatch(): void;
@@ -51,6 +56,18 @@ export interface CreatorOwner<T> {
   /** Makes sure the maintenance timer fires by `at`. */
   scheduleMaintenance(at: number, t: number): void;
 }
+
+/** A creation waiting for a budget permit. */
+interface PermitWait {
+  readonly kind: CreateKind;
+  /** Withdraws it: aborts the budget request and frees the slot at once. */
+  cancel(reason: unknown): void;
+}
+
+const PREFILL_CANCELLED = 'The pool was disposed before this creation started; prefill() cannot complete.';
+
+/** Why a queued creation did not start: the pool is above a cap that resize() lowered. */
+const OVER_CAP = Symbol('over maxSize after resize()');
 
 export class Creator<T> {
   /** Factory calls in flight, queued ones included; each holds a slot. */
@@ -65,6 +82,8 @@ export class Creator<T> {
   failingFast = false;
   /** True while a retry that callers wait for holds the process (see `#retryTimer`). */
   retryHeld = false;
+  /** The last creation failed "over capacity": waiters' creations wait for the backoff to end. */
+  overCapacity = false;
 
   readonly #o: ResolvedOptions<T>;
   readonly #owner: CreatorOwner<T>;
@@ -75,6 +94,9 @@ export class Creator<T> {
   readonly #queue: PQueue;
   /** Creations waiting in the create queue, not started yet. */
   readonly #queued = new Set<{ cancel(): void }>();
+  /** Creations waiting for a budget permit, oldest first. Always empty without a budget. */
+  readonly #permitWaits = new Set<PermitWait>();
+  readonly #limits: Limits;
   /** Bumped by `clear()`: a creation started before it is closed when it arrives. */
   #generation = 0;
   /** Background creation is backing off until `#retryAt`. */
@@ -94,8 +116,10 @@ export class Creator<T> {
     hooks: Hooks<T>,
     closer: Closer<T>,
     stats: StatsRecorder,
+    limits: Limits,
   ) {
     this.#o = o;
+    this.#limits = limits;
     this.#owner = owner;
     this.#records = records;
     this.#hooks = hooks;
@@ -116,9 +140,10 @@ export class Creator<T> {
     this.#generation++;
   }
 
-  /** `dispose()`: drops the creations not started yet; their factory never runs. */
+  /** `dispose()`: drops the creations not started yet (waiting for a permit or their turn); their factory never runs. */
   cancelQueued(): void {
     this.#clearRetryTimer();
+    for (const wait of [...this.#permitWaits]) wait.cancel(new PoolDisposedError('acquire()'));
     this.#queue.clear();
     for (const queued of this.#queued) queued.cancel();
     this.#queued.clear();
@@ -143,6 +168,28 @@ export class Creator<T> {
     return this.#retryPending;
   }
 
+  /** `resize()`: the creation queue's concurrency follows `maxSize` when the option was not given. */
+  resized(maxSize: number): void {
+    if (this.#o.createConcurrencyFollowsMaxSize) this.#queue.concurrency = Math.min(maxSize, defaults.createConcurrencyCap);
+  }
+
+  /**
+   * Callers left (timeout, abort) while creations for them wait for a permit: withdraw those no
+   * remaining waiter needs, newest first, so the budget is never held for nobody.
+   */
+  withdrawPermitWaits(waiting: number): void {
+    if (this.#permitWaits.size === 0) return;
+    let excess = this.creating - this.inBackground - waiting;
+    if (excess <= 0) return;
+    const waits = [...this.#permitWaits];
+    for (let i = waits.length - 1; i >= 0 && excess > 0; i--) {
+      const wait = waits[i]!;
+      if (wait.kind !== 'acquire') continue;
+      wait.cancel(new AbortError('No caller needs this creation any more'));
+      excess--;
+    }
+  }
+
   /** Ends a backoff whose time has come; returns the deadline of one still ahead, or `Infinity`. */
   retryDeadline(t: number): number {
     if (!this.#retryPending) return Infinity;
@@ -163,61 +210,153 @@ export class Creator<T> {
     const generation = this.#generation;
     // Waiters that arrived before this point may count on this creation; later ones never did.
     const arrivals = arrivalCount();
+    if (this.#o.budget === undefined) return this.#start(kind, generation, undefined, arrivals);
+    return this.#withPermit(kind, generation, arrivals);
+  }
+
+  /** Obtains a permit from the budget, then starts the creation. Never rejects. */
+  #withPermit(kind: CreateKind, generation: number, arrivals: number): Promise<unknown> {
     return new Promise<unknown>((done) => {
-      let started = 0;
-      // While queued in p-queue (createConcurrency, createRatePerSec), dispose() can cancel it.
-      const queued = {
-        cancel: () => done(this.#failed(new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.'), kind, arrivals)),
+      const controller = new AbortController();
+      const slot = new PermitSlot<T>();
+      let over = false; // granted, failed or withdrawn: decided once
+      const wait: PermitWait = {
+        kind,
+        cancel: (reason) => {
+          if (over) return;
+          over = true;
+          this.#permitWaits.delete(wait);
+          controller.abort(reason);
+          done(this.#cancelled(kind));
+        },
       };
-      this.#queued.add(queued);
-      const task = (): Promise<T> => {
-        this.#queued.delete(queued);
-        started = now();
-        if (createChannel.hasSubscribers) {
-          const context: TraceContext = { pool: this.#o.name };
-          return createChannel.tracePromise(this.#callFactory, context, this);
-        }
-        return this.#callFactory();
-      };
-      // No abort signal here on purpose: p-queue would race a running factory against it and
-      // drop the resource that arrives later. dispose() cancels only the queued ones.
-      this.#queue.add(task).then(
-        (resource) => done(this.#created(resource, kind, generation, started)),
-        (error: unknown) => done(this.#failed(error, kind, arrivals)),
+      this.#permitWaits.add(wait);
+      let pending: Promise<BudgetPermit>;
+      try {
+        pending = Promise.resolve(this.#hooks.budgetAcquire({ signal: controller.signal, onLost: () => this.#owner.permitLost(slot) }));
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (permit) => {
+          const valid = typeof permit === 'object' && permit !== null && typeof permit.release === 'function';
+          if (valid) slot.permit = permit;
+          if (over) {
+            void this.#closer.givePermitBack(slot); // granted after it was withdrawn
+            return;
+          }
+          over = true;
+          this.#permitWaits.delete(wait);
+          if (!valid) {
+            const error = new TypeError(`poolkeeper: budget.acquire() resolved with ${show(permit)}; it must resolve with a permit { release() }`);
+            done(this.#failed(new BudgetUnavailableError(error), kind, arrivals, 'budget'));
+            return;
+          }
+          this.#start(kind, generation, slot, arrivals).then(done);
+        },
+        (error: unknown) => {
+          if (over) return;
+          over = true;
+          this.#permitWaits.delete(wait);
+          done(this.#failed(error instanceof BudgetUnavailableError ? error : new BudgetUnavailableError(error), kind, arrivals, 'budget'));
+        },
       );
     });
   }
 
-  /** One factory call, bounded by `createTimeoutMs`; a resource that arrives too late is closed. */
-  #callFactory(): Promise<T> {
+  /** A creation withdrawn before its factory ran: nobody needs it, or the pool is disposed. */
+  #cancelled(kind: CreateKind): unknown {
+    this.creating--;
+    if (kind !== 'acquire') this.inBackground--;
+    const owner = this.#owner;
+    owner.dispatch();
+    owner.checkDrained();
+    return owner.disposing ? new PoolDisposedError('prefill()', PREFILL_CANCELLED) : undefined;
+  }
+
+  /** Queues the factory call of a creation counted in `creating` (holding its permit, if any). Never rejects. */
+  #start(kind: CreateKind, generation: number, slot: PermitSlot<T> | undefined, arrivals: number): Promise<unknown> {
+    return new Promise<unknown>((done) => {
+      let started = 0;
+      // While queued in p-queue (createConcurrency, createRatePerSec), dispose() can cancel it.
+      const queued = {
+        cancel: () => {
+          void this.#closer.givePermitBack(slot);
+          done(this.#failed(new PoolDisposedError('prefill()', PREFILL_CANCELLED), kind, arrivals));
+        },
+      };
+      this.#queued.add(queued);
+      const task = (): Promise<T> => {
+        this.#queued.delete(queued);
+        // resize() lowered the cap while this waited its turn: it would only be closed on arrival.
+        if (this.#owner.size > this.#limits.maxSize) return Promise.reject(OVER_CAP);
+        started = now();
+        if (createChannel.hasSubscribers) {
+          const context: TraceContext = { pool: this.#o.name };
+          return createChannel.tracePromise(this.#callFactory, context, this, slot);
+        }
+        return this.#callFactory(slot);
+      };
+      // No abort signal here on purpose: p-queue would race a running factory against it and
+      // drop the resource that arrives later. dispose() cancels only the queued ones.
+      this.#queue.add(task).then(
+        (resource) => done(this.#created(resource, kind, generation, started, slot)),
+        (error: unknown) => {
+          if (error !== OVER_CAP) {
+            done(this.#failed(error, kind, arrivals));
+            return;
+          }
+          void this.#closer.givePermitBack(slot);
+          done(this.#cancelled(kind));
+        },
+      );
+    });
+  }
+
+  /**
+   * One factory call, bounded by `createTimeoutMs`; a resource that arrives too late is closed.
+   * The permit (if any) goes back here when the call fails; after a timeout it stays with the
+   * call until the factory settles (the connection may still be opening), then goes back.
+   */
+  #callFactory(slot: PermitSlot<T> | undefined): Promise<T> {
     const timeoutMs = this.#o.createTimeoutMs;
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const accept = (resource: T): void => {
         if (settled) {
-          // It arrived after its create timeout: never leak it.
-          if (resource !== null && resource !== undefined) void this.#closer.runReleaser(resource);
+          // It arrived after its create timeout: never leak it; its permit goes back once it is closed.
+          if (resource !== null && resource !== undefined && !this.#records.has(resource)) void this.#closer.runReleaser(resource, slot);
+          else void this.#closer.givePermitBack(slot);
           return;
         }
         settled = true;
         if (timer !== undefined) clearTimeout(timer);
         if (resource === null || resource === undefined) {
+          void this.#closer.givePermitBack(slot);
           reject(new TypeError(`poolkeeper: factory() returned ${String(resource)}; it must return the resource`));
         } else if (this.#records.has(resource)) {
+          void this.#closer.givePermitBack(slot);
           reject(new TypeError('poolkeeper: factory() returned a resource that is already in the pool; it must return a new one'));
         } else {
           resolve(resource);
         }
       };
       const fail = (error: unknown): void => {
-        if (settled) return; // a late failure after the timeout: the caller already has its error
+        if (settled) {
+          void this.#closer.givePermitBack(slot); // a late failure after the timeout: the caller already has its error
+          return;
+        }
         settled = true;
         if (timer !== undefined) clearTimeout(timer);
+        void this.#closer.givePermitBack(slot);
         reject(error);
       };
       if (timeoutMs !== Infinity) {
-        timer = setTimeout(() => fail(new CreateTimeoutError(timeoutMs)), timeoutMs);
+        timer = setTimeout(() => {
+          settled = true; // the permit stays with the factory call until it settles (see above)
+          reject(new CreateTimeoutError(timeoutMs));
+        }, timeoutMs);
         timer.unref?.();
       }
       try {
@@ -230,18 +369,24 @@ export class Creator<T> {
     });
   }
 
-  #created(resource: T, kind: CreateKind, generation: number, started: number): undefined {
+  #created(resource: T, kind: CreateKind, generation: number, started: number, slot: PermitSlot<T> | undefined): undefined {
     this.creating--;
     if (kind !== 'acquire') this.inBackground--;
     this.consecutiveFailures = 0;
     this.lastError = undefined;
     this.failingFast = false;
+    this.overCapacity = false;
     this.#retryAttempt = 0;
     const t = now();
     const o = this.#o;
     const owner = this.#owner;
     const lifetime = o.recycleMs * (1 - o.recycleJitter * Math.random());
     const record = new ResourceRecord(resource, t, t + lifetime);
+    if (slot !== undefined) {
+      record.permit = slot;
+      slot.record = record;
+      if (slot.lost) record.retired = 'revoked'; // lost while the factory ran: closed on arrival
+    }
     owner.adopt(record);
     this.#stats.created++;
     if (this.#hooks.listeners.create !== undefined) this.#hooks.emit('create', { resource, durationMs: t - started });
@@ -257,13 +402,28 @@ export class Creator<T> {
   }
 
   /** `arrivals`: the {@link arrivalCount} reading when the creation was started. */
-  #failed(error: unknown, kind: CreateKind, arrivals: number): unknown {
+  #failed(error: unknown, kind: CreateKind, arrivals: number, source: 'factory' | 'budget' = 'factory'): unknown {
+    const owner = this.#owner;
+    // User code (the predicate) runs before any state changes; the pool is re-checked after.
+    const overCapacity = source === 'factory' && !owner.disposing && this.#o.isOverCapacity !== undefined && this.#hooks.isOverCapacity(error);
     this.creating--;
     if (kind !== 'acquire') this.inBackground--;
-    const owner = this.#owner;
     if (owner.disposing) {
       // Failed while shutting down: nobody waits for it.
       owner.checkDrained();
+      return error;
+    }
+    if (source === 'budget') return this.#noPermit(error, kind, arrivals);
+    if (overCapacity) {
+      // Back-pressure, not a failure: waiters keep their place until the backoff ends, within
+      // their own timeouts. Never counts towards fail-fast.
+      this.#stats.createFailed++;
+      this.#stats.overCapacity++;
+      this.lastError = error;
+      this.overCapacity = true;
+      if (kind === 'background') this.#closer.reportError(error, 'create', undefined);
+      this.#backOff();
+      owner.dispatch();
       return error;
     }
     this.#stats.createFailed++;
@@ -285,6 +445,20 @@ export class Creator<T> {
     }
     if (kind !== 'prefill') this.#backOff();
     if (this.consecutiveFailures >= this.#o.failFastAfter && !this.failingFast) this.#failFast();
+    owner.dispatch();
+    return error;
+  }
+
+  /** The budget granted no permit: the caller the creation was for gets the error; no fail-fast count. */
+  #noPermit(error: unknown, kind: CreateKind, arrivals: number): unknown {
+    const owner = this.#owner;
+    if (kind === 'acquire' || owner.waitingCount > this.creating - this.inBackground) {
+      const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
+      if (!owner.rejectOldest(error, arrivedBefore, 'budget') && kind !== 'prefill') this.#closer.reportError(error, 'budget', undefined);
+    } else if (kind === 'background') {
+      this.#closer.reportError(error, 'budget', undefined);
+    }
+    if (kind === 'background') this.#backOff();
     owner.dispatch();
     return error;
   }
@@ -337,8 +511,9 @@ export class Creator<T> {
     // Not while a waiter's resource is being validated: a resource made now would land idle, be
     // the next one validated if the check fails, and so on without end. Refilled after.
     if (owner.validatingCount !== 0) return;
-    const { minIdle, min, maxSize } = this.#o;
-    while (owner.idleCount + this.inBackground < minIdle && owner.size < maxSize) {
+    const { min } = this.#o;
+    const limits = this.#limits;
+    while (owner.idleCount + this.inBackground < limits.minIdle && owner.size < limits.maxSize) {
       void this.create('background');
     }
     while (owner.size < min) void this.create('background'); // min <= maxSize: borrowed ones count

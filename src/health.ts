@@ -9,7 +9,7 @@ import type { Closer } from './closer.js';
 import { ResetTimeoutError, ValidateTimeoutError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import type { Hooks } from './hooks.js';
-import { show, type ResolvedOptions } from './options.js';
+import { show, type Limits, type ResolvedOptions } from './options.js';
 import type { ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
 import { callWithTimeout, isThenable, now } from './util.js';
@@ -40,11 +40,16 @@ export class Health<T> {
   readonly #hooks: Hooks<T>;
   readonly #closer: Closer<T>;
   readonly #stats: StatsRecorder;
-  readonly #keepWarm: boolean;
+  readonly #limits: Limits;
 
-  constructor(o: ResolvedOptions<T>, owner: HealthOwner<T>, hooks: Hooks<T>, closer: Closer<T>, stats: StatsRecorder) {
+  /** minIdle or min is set: refills run (minIdle may change through resize()). */
+  #keepWarm(): boolean {
+    return this.#limits.minIdle !== 0 || this.#o.min !== 0;
+  }
+
+  constructor(o: ResolvedOptions<T>, owner: HealthOwner<T>, hooks: Hooks<T>, closer: Closer<T>, stats: StatsRecorder, limits: Limits) {
     this.#o = o;
-    this.#keepWarm = o.minIdle !== 0 || o.min !== 0;
+    this.#limits = limits;
     this.#owner = owner;
     this.#hooks = hooks;
     this.#closer = closer;
@@ -78,7 +83,7 @@ export class Health<T> {
       // resources never recurses through dispatch.
       owner.serving.delete(waiter);
       owner.handOver(record, waiter);
-      if (this.#keepWarm) owner.refill();
+      if (this.#keepWarm()) owner.refill();
       return;
     }
     const pending = result;
@@ -114,7 +119,7 @@ export class Health<T> {
       return;
     }
     owner.handOver(record, waiter);
-    if (this.#keepWarm) owner.refill(); // now it is out: top the idle store up
+    if (this.#keepWarm()) owner.refill(); // now it is out: top the idle store up
   }
 
   /** Runs `reset` on a released resource (counted in `borrowed`), then gives it back. */

@@ -7,6 +7,7 @@
  *
  * @internal
  */
+import type { BudgetAcquireOptions, BudgetPermit } from './budget.js';
 import { Emitter, type PoolEvents } from './events.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -65,6 +66,41 @@ export class Hooks<T> {
    */
   reset(resource: T): void | Promise<void> {
     return this.#o.reset!(resource);
+  }
+
+  /**
+   * The `budget`'s `acquire()`, before a factory call. Pool state: the slot is counted in
+   * `creating`; the creation is in the creator's permit waits, and is withdrawn (its signal
+   * aborted, the slot freed at once) if the callers leave or the pool is disposed. What it
+   * returns is checked (a permit must have `release()`); a permit granted after the withdrawal is
+   * given back. Only called when `budget` was given.
+   */
+  budgetAcquire(options: BudgetAcquireOptions): Promise<BudgetPermit> {
+    return this.#o.budget!.acquire(options);
+  }
+
+  /**
+   * A permit's `release()`, once per permit: after the resource's releaser has finished, or when
+   * the factory call it was obtained for failed. Pool state: the resource (if any) is already out
+   * of the pool. Its failures are reported as `error` events (operation `'budget'`).
+   */
+  releasePermit(permit: BudgetPermit): unknown {
+    return permit.release();
+  }
+
+  /**
+   * The user's `isOverCapacity`, on a factory error. Pool state: nothing has been updated for the
+   * failure yet (the slot is still counted in `creating`); the pool decides after it returns. A
+   * throw counts as `false`.
+   */
+  isOverCapacity(error: unknown): boolean {
+    const predicate = this.#o.isOverCapacity;
+    if (predicate === undefined) return false;
+    try {
+      return predicate(error) === true;
+    } catch {
+      return false; // a broken predicate must not turn every failure into an endless wait
+    }
   }
 
   /**

@@ -10,7 +10,7 @@ import type { Closer } from './closer.js';
 import type { Creator } from './creator.js';
 import type { Deque } from './deque.js';
 import type { Hooks } from './hooks.js';
-import type { ResolvedOptions } from './options.js';
+import type { Limits, ResolvedOptions } from './options.js';
 import type { ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
 import { DeadlineTimer } from './timer.js';
@@ -35,13 +35,14 @@ export class Housekeeper<T> {
   readonly #hooks: Hooks<T>;
   readonly #stats: StatsRecorder;
   readonly #trackLeaks: boolean;
+  readonly #limits: Limits;
 
   constructor(
     o: ResolvedOptions<T>,
     owner: HousekeeperOwner,
     records: Map<T, ResourceRecord<T>>,
     idle: Deque<ResourceRecord<T>>,
-    parts: { creator: Creator<T>; closer: Closer<T>; hooks: Hooks<T>; stats: StatsRecorder },
+    parts: { creator: Creator<T>; closer: Closer<T>; hooks: Hooks<T>; stats: StatsRecorder; limits: Limits },
   ) {
     this.#o = o;
     this.#owner = owner;
@@ -51,6 +52,7 @@ export class Housekeeper<T> {
     this.#closer = parts.closer;
     this.#hooks = parts.hooks;
     this.#stats = parts.stats;
+    this.#limits = parts.limits;
     this.#trackLeaks = o.leakDetectionMs !== Infinity;
   }
 
@@ -98,7 +100,7 @@ export class Housekeeper<T> {
     }
     if (o.idleTimeoutMs !== Infinity) {
       // Never below minIdle idle, nor below min live (idle + borrowed + being created).
-      for (let oldest = idle.peekFront(); oldest !== undefined && idle.length > o.minIdle && this.#owner.size > o.min; oldest = idle.peekFront()) {
+      for (let oldest = idle.peekFront(); oldest !== undefined && idle.length > this.#limits.minIdle && this.#owner.size > o.min; oldest = idle.peekFront()) {
         const evictAt = oldest.idleSince + o.idleTimeoutMs;
         if (evictAt - t >= 1) {
           if (evictAt < next) next = evictAt;
@@ -112,7 +114,7 @@ export class Housekeeper<T> {
     if (retryAt < next) next = retryAt;
     this.#timer.schedule(next, t);
     this.#owner.dispatch();
-    if (this.#creator.failingFast && o.minIdle === 0 && o.min === 0) this.#creator.refill(); // the probe
+    if (this.#creator.failingFast && this.#limits.minIdle === 0 && o.min === 0) this.#creator.refill(); // the probe
   }
 
   #reportLeak(record: ResourceRecord<T>, t: number): void {

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { AsyncPool, type DisposeOptions } from './async-pool.js';
+export { AsyncPool, type DisposeOptions, type ResizeOptions } from './async-pool.js';
 export { ObjectPool, type ObjectPoolOptions } from './object-pool.js';
 export { Lease, SyncLease } from './lease.js';
 export { defaults, type AsyncPoolOptions, type AcquireOptions, type CreateRetryOptions, type IdleStrategy, type CreateErrorPolicy, type UseErrorPolicy } from './options.js';

@@ -277,6 +277,16 @@ export interface ResolvedOptions<T> {
   readonly createConcurrencyFollowsMaxSize: boolean;
 }
 
+/**
+ * @internal The limits `resize()` may change while the pool runs, one object shared by the pool
+ * and its modules (which read them afresh each time).
+ */
+export interface Limits {
+  maxSize: number;
+  maxIdle: number;
+  minIdle: number;
+}
+
 /** Defaults of {@link AsyncPoolOptions}, for documentation and tooling. */
 export const defaults = Object.freeze({
   /** Default of {@link AsyncPoolOptions.maxSize}. */

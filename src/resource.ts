@@ -20,6 +20,13 @@ export class PermitSlot<T> {
   done = false;
 }
 
+/**
+ * - `idle`: in the idle store, ready to hand out.
+ * - `borrowed`: held by a caller.
+ * - `validating`: taken for a caller and being checked by `validate`.
+ * - `returning`: released, `reset` running before it may be reused.
+ * - `closed`: out of the pool; its releaser has been called or queued.
+ */
 export type ResourceState = 'idle' | 'borrowed' | 'validating' | 'returning' | 'closed';
 
 export class ResourceRecord<T> {
