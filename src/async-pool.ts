@@ -167,6 +167,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       place: (record) => this.#place(record),
       rejectOldest: (error, arrivedBefore, cause) => this.#rejectOldest(error, arrivedBefore, cause),
       permitLost: (slot) => this.#permitLost(slot),
+      revoke: (record) => this.#revoke(record),
       rejectAll: (error) => {
         this.#stats.rejectedUnavailable += this.#waiting.rejectAll(error);
         this.#creator.noWaiters();
@@ -726,8 +727,11 @@ export class AsyncPool<T> implements AsyncDisposable {
   #permitLost(slot: PermitSlot<T>): void {
     if (slot.lost || slot.done) return;
     slot.lost = true;
-    const record = slot.record;
-    if (record === undefined || record.state === 'closed' || this.#disposing) return; // retired on arrival if still being created
+    if (slot.record !== undefined) this.#revoke(slot.record); // else the creator retires it once placed
+  }
+
+  #revoke(record: ResourceRecord<T>): void {
+    if (record.state === 'closed' || this.#disposing) return;
     if (record.state === 'idle') {
       this.#idle.retain((r) => r !== record);
       this.#closer.close(record, 'revoked');

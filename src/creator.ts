@@ -49,6 +49,8 @@ export interface CreatorOwner<T> {
   rejectOldest(error: unknown, arrivedBefore: number, cause?: 'create' | 'budget'): boolean;
   /** The budget lost the permit of `slot`: retire its resource. */
   permitLost(slot: PermitSlot<T>): void;
+  /** Retires a resource whose permit was lost: closed now if idle, when it comes back if out. */
+  revoke(record: ResourceRecord<T>): void;
   /** Rejects every waiter (fail-fast). */
   rejectAll(error: PoolUnavailableError): void;
   dispatch(): void;
@@ -385,7 +387,6 @@ export class Creator<T> {
     if (slot !== undefined) {
       record.permit = slot;
       slot.record = record;
-      if (slot.lost) record.retired = 'revoked'; // lost while the factory ran: closed on arrival
     }
     owner.adopt(record);
     this.#stats.created++;
@@ -398,6 +399,10 @@ export class Creator<T> {
     // Not while disposing: it is closed at once, and the timer would outlive the pool.
     if (lifetime !== Infinity && !owner.disposing) owner.scheduleMaintenance(record.expiresAt, t);
     owner.place(record);
+    // Lost while the factory ran: it still serves the caller it was made for (closing it at once
+    // would only start another creation, without end if the budget keeps losing permits), and is
+    // retired after.
+    if (slot?.lost === true) owner.revoke(record);
     return undefined;
   }
 

@@ -304,3 +304,105 @@ test('the budget option is validated at construction', () => {
     .toThrow(new TypeError('poolkeeper: option "budget" must be an object with an acquire() method; got an object'));
   expect(() => new AsyncPool<Res>({ factory: () => ({ id: 1, closed: false }), budget: 3 as never })).toThrow(TypeError);
 });
+
+describe('user code that calls back into the pool', () => {
+  test('a budget whose acquire() disposes the pool synchronously: the caller is rejected, nothing leaks', async () => {
+    let pool!: AsyncPool<Res>;
+    let asked = 0;
+    const budget: Budget = {
+      acquire: () => {
+        asked++;
+        void pool.dispose();
+        return Promise.resolve({ release: () => undefined });
+      },
+    };
+    const t = tracked();
+    pool = new AsyncPool<Res>({ factory: t.factory, releaser: t.releaser, budget });
+    const result = await outcome(pool.acquire());
+    expect(!result.ok && result.error).toBeInstanceOf(PoolDisposedError);
+    await pool.dispose();
+    expect(asked).toBe(1);
+    expect(t.created).toHaveLength(0);
+  });
+
+  test('onLost called inside acquire(), before the permit is granted: the resource is retired on arrival', async () => {
+    const budget: Budget = {
+      acquire: ({ onLost }) => {
+        onLost();
+        return Promise.resolve({ release: () => undefined });
+      },
+    };
+    const t = tracked();
+    const pool = new AsyncPool<Res>({ factory: t.factory, releaser: t.releaser, budget, maxSize: 1 });
+    const destroyed: PoolEvents<Res>['destroy'][] = [];
+    pool.on('destroy', (e) => destroyed.push(e));
+    const r = await pool.acquire(); // the caller still gets it: a holder is never interrupted
+    pool.release(r);
+    await flush();
+    expect(destroyed.map((d) => d.reason)).toEqual(['revoked']);
+    expect(pool.size).toBe(0);
+    await pool.dispose();
+  });
+
+  test('a permit whose release() acquires from the pool synchronously', async () => {
+    let pool!: AsyncPool<Res>;
+    const inner: Promise<unknown>[] = [];
+    const local = new LocalBudget(1);
+    const budget: Budget = {
+      acquire: async (o) => {
+        const permit = await local.acquire(o);
+        return {
+          release: () => {
+            permit.release();
+            if (inner.length === 0) inner.push(outcome(pool.acquire()));
+          },
+        };
+      },
+    };
+    const t = tracked();
+    pool = new AsyncPool<Res>({ factory: t.factory, releaser: t.releaser, budget, maxSize: 1 });
+    const r = await pool.acquire();
+    await pool.destroy(r);
+    await flush();
+    const got = (await inner[0]) as { ok: boolean; value: Res };
+    expect(got.ok).toBe(true);
+    pool.release(got.value);
+    await pool.dispose();
+    expect(local.held).toBe(0);
+  });
+
+  test('a thenable permit promise that settles twice and then throws: one permit, used once', async () => {
+    let releases = 0;
+    const permit = { release: () => void releases++ };
+    const budget: Budget = {
+      acquire: () => ({
+        then(resolve: (p: BudgetPermit) => void, reject: (e: unknown) => void) {
+          resolve(permit);
+          resolve(permit);
+          reject(new Error('late'));
+          throw new Error('after');
+        },
+      }) as unknown as Promise<BudgetPermit>,
+    };
+    const t = tracked();
+    const pool = new AsyncPool<Res>({ factory: t.factory, releaser: t.releaser, budget });
+    const r = await pool.acquire();
+    await pool.destroy(r);
+    await flush();
+    expect(releases).toBe(1);
+    await pool.dispose();
+  });
+
+  test('the same permit object granted twice is released twice, once per resource', async () => {
+    let releases = 0;
+    const shared = { release: () => void releases++ };
+    const t = tracked();
+    const pool = new AsyncPool<Res>({ factory: t.factory, releaser: t.releaser, budget: { acquire: async () => shared }, maxSize: 2 });
+    const [a, b] = await Promise.all([pool.acquire(), pool.acquire()]);
+    await pool.destroy(a);
+    await pool.destroy(b);
+    await flush();
+    expect(releases).toBe(2);
+    await pool.dispose();
+  });
+});

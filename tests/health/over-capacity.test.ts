@@ -116,3 +116,23 @@ test('isOverCapacity is validated at construction', () => {
   expect(() => new AsyncPool<Res>({ factory: () => ({ id: 1, closed: false }), isOverCapacity: true as never }))
     .toThrow(new TypeError('poolkeeper: option "isOverCapacity" must be a function; got true'));
 });
+
+test('an isOverCapacity that disposes the pool: the waiter is rejected with PoolDisposedError, no retry', async () => {
+  let pool!: AsyncPool<Res>;
+  let calls = 0;
+  pool = new AsyncPool<Res>({
+    factory: () => {
+      calls++;
+      return Promise.reject(tooMany());
+    },
+    isOverCapacity: () => {
+      void pool.dispose();
+      return true;
+    },
+  });
+  const result = await outcome(pool.acquire());
+  expect(result).toMatchObject({ ok: false, error: { code: 'ERR_POOL_DISPOSED' } });
+  await tick(10_000);
+  expect(calls).toBe(1);
+  await pool.dispose();
+});
