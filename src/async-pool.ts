@@ -225,7 +225,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       pending: this.#waiting.pending,
       creating: this.#creator.creating,
       maxSize: this.#maxSize,
-      minIdle: this.#o.minIdle,
+      minIdle: this.#limits.minIdle,
       maxIdle: this.#maxIdle,
     });
   }

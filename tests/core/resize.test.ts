@@ -110,6 +110,7 @@ test('lowering maxIdle closes idle resources above it; raising minIdle refills i
   expect(p.idle).toBe(2);
   expect(destroyed.map((d) => d.reason)).toEqual(['resized', 'resized']);
   p.resize(4, { minIdle: 2, maxIdle: 4 });
+  expect(p.stats()).toMatchObject({ maxSize: 4, maxIdle: 4, minIdle: 2 });
   const taken = await Promise.all([p.acquire(), p.acquire()]);
   await flush();
   expect(p.idle).toBe(2); // refilled to minIdle
