@@ -98,9 +98,10 @@ const REJECTIONS = [
   ['queue_full', 'rejectedQueueFull'],
   ['unavailable', 'rejectedUnavailable'],
   ['create_failed', 'rejectedCreateFailed'],
+  ['budget_unavailable', 'rejectedBudgetUnavailable'],
 ] as const;
 
-const DESTROY_REASONS: readonly DestroyReason[] = ['recycled', 'idle', 'invalid', 'overflow', 'destroyed', 'cleared', 'disposed', 'maxUses', 'retired'];
+const DESTROY_REASONS: readonly DestroyReason[] = ['recycled', 'idle', 'invalid', 'overflow', 'destroyed', 'cleared', 'disposed', 'maxUses', 'retired', 'resized', 'revoked'];
 
 const HISTOGRAMS = [
   ['acquire_wait_seconds', 'How long acquire() calls waited for a resource (0 when one was idle).'],
@@ -192,7 +193,7 @@ function createFamily(registry: Registry, prefix: string, labelNames: readonly s
     }),
     new Counter({
       name: `${prefix}resources_destroyed_total`,
-      help: 'Resources closed, by reason: recycled, idle, invalid, overflow, destroyed, cleared, disposed, maxUses, retired.',
+      help: 'Resources closed, by reason: recycled, idle, invalid, overflow, destroyed, cleared, disposed, maxUses, retired, resized, revoked.',
       labelNames: [...names, 'reason'],
       registers,
       collect() {
@@ -238,7 +239,7 @@ function checkLabels(labels: unknown): Labels {
  * | `poolkeeper_resources_max`, `_resources_idle_min`, `_resources_idle_max` | gauge | `maxSize`, `minIdle`, `maxIdle` |
  * | `poolkeeper_acquires_pending` | gauge | `pending` |
  * | `poolkeeper_acquires_total`, `_acquire_timeouts_total`, `_acquires_aborted_total`, `_releases_total` | counter | `acquired`, `timedOut`, `aborted`, `released` |
- * | `poolkeeper_acquires_rejected_total{reason}` | counter | `rejectedQueueFull`, `rejectedUnavailable`, `rejectedCreateFailed` |
+ * | `poolkeeper_acquires_rejected_total{reason}` | counter | `rejectedQueueFull`, `rejectedUnavailable`, `rejectedCreateFailed`, `rejectedBudgetUnavailable` |
  * | `poolkeeper_resources_created_total`, `_resource_create_failures_total` | counter | `created`, `createFailed` |
  * | `poolkeeper_resources_destroyed_total{reason}` | counter | `destroyed` |
  * | `poolkeeper_resource_validation_failures_total`, `_resource_destroy_failures_total`, `_resource_leaks_total` | counter | `validationFailed`, `destroyFailed`, `leaks` |

@@ -24,20 +24,22 @@ function observed(options: Partial<Options> = {}) {
   return { f, pool, tally };
 }
 
-const ZERO_DESTROYED = { recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, maxUses: 0, retired: 0, total: 0 };
+const ZERO_DESTROYED = { recycled: 0, idle: 0, invalid: 0, overflow: 0, destroyed: 0, cleared: 0, disposed: 0, maxUses: 0, retired: 0, resized: 0, revoked: 0, total: 0 };
 
 /** The counters only (gauges and the histogram left out), for exact comparison. */
 function counters(s: PoolStats) {
   const { acquired, acquiredImmediately, acquiredAfterWait, released, timedOut, aborted, rejectedQueueFull,
-    rejectedUnavailable, rejectedCreateFailed, created, createFailed, validationFailed, destroyed, destroyFailed, leaks } = s;
+    rejectedUnavailable, rejectedCreateFailed, rejectedBudgetUnavailable, overCapacity, resized, created, createFailed,
+    validationFailed, destroyed, destroyFailed, leaks } = s;
   return { acquired, acquiredImmediately, acquiredAfterWait, released, timedOut, aborted, rejectedQueueFull,
-    rejectedUnavailable, rejectedCreateFailed, created, createFailed, validationFailed, destroyed, destroyFailed, leaks };
+    rejectedUnavailable, rejectedCreateFailed, rejectedBudgetUnavailable, overCapacity, resized, created, createFailed,
+    validationFailed, destroyed, destroyFailed, leaks };
 }
 
 const NONE = counters({
   acquired: 0, acquiredImmediately: 0, acquiredAfterWait: 0, released: 0, timedOut: 0, aborted: 0, rejectedQueueFull: 0,
-  rejectedUnavailable: 0, rejectedCreateFailed: 0, created: 0, createFailed: 0, validationFailed: 0,
-  destroyed: ZERO_DESTROYED, destroyFailed: 0, leaks: 0,
+  rejectedUnavailable: 0, rejectedCreateFailed: 0, rejectedBudgetUnavailable: 0, overCapacity: 0, resized: 0,
+  created: 0, createFailed: 0, validationFailed: 0, destroyed: ZERO_DESTROYED, destroyFailed: 0, leaks: 0,
 } as unknown as PoolStats);
 
 test('a fresh pool: gauges and counters at zero, its name and maxSize', () => {
