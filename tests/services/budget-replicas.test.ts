@@ -124,9 +124,14 @@ beforeAll(async () => {
 }, 120_000);
 
 afterEach(async () => {
+  // Each replica disposes its pool, closes its budget and exits; one that does not within 8 s is killed.
   await Promise.all(replicas.splice(0).map(async (replica) => {
-    if (replica.alive) await Promise.race([replica.request({ type: 'exit' }), new Promise((resolve) => setTimeout(resolve, 8_000))]);
-    if (replica.alive) replica.child.kill('SIGKILL');
+    if (!replica.alive) return;
+    const exited = new Promise((resolve) => replica.child.once('exit', resolve));
+    replica.child.send({ type: 'exit', id: 0 });
+    const timer = setTimeout(() => replica.child.kill('SIGKILL'), 8_000);
+    await exited;
+    clearTimeout(timer);
   }));
 });
 
