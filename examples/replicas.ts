@@ -3,7 +3,7 @@
  * `maxSize` 8, share a budget of 10 connections through Redis (`poolkeeper/redis-budget`), so
  * together they never open more than 10, however busy each one is.
  *
- *     npm run build:tools && node .build/examples/replicas.js
+ *     npm run example -- replicas
  *
  * Needs PostgreSQL (127.0.0.1:5432, database `test`; PG* variables override) and Redis
  * (127.0.0.1:6379; REDIS_URL overrides). The parent process starts the workers, watches

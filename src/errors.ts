@@ -258,6 +258,11 @@ export class ResetTimeoutError extends PoolError {
  * is the budget's own error.
  */
 export class BudgetUnavailableError extends PoolError {
+  static {
+    brand(this, 'BudgetUnavailableError');
+  }
+
+  /** @param cause - The budget's own error. @param message - Replaces the default message. */
   constructor(cause: unknown, message?: string) {
     super(
       'ERR_BUDGET_UNAVAILABLE',
