@@ -40,9 +40,12 @@ export interface PoolCounts {
 /**
  * Marks `cls` and its instances with the shared key `poolkeeper.<name>` and makes
  * `value instanceof cls` test for that key. A subclass declared outside this package inherits
- * this method but not the key, so it keeps the ordinary prototype test.
+ * this method but not the key, so it keeps the ordinary prototype test. Subpath modules brand
+ * their own error classes with it.
+ *
+ * @internal
  */
-function brand(cls: Function, name: string): void {
+export function brand(cls: Function, name: string): void {
   const key = Symbol.for(`poolkeeper.${name}`);
   Object.defineProperty(cls.prototype, key, { value: true });
   Object.defineProperty(cls, Symbol.hasInstance, {

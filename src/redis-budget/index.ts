@@ -28,7 +28,7 @@
  */
 import { Semaphore } from 'redis-semaphore';
 import type { Budget, BudgetAcquireOptions, BudgetPermit } from '../budget.js';
-import { AbortError, BudgetUnavailableError } from '../errors.js';
+import { AbortError, brand, BudgetUnavailableError } from '../errors.js';
 import { checkCount, checkDuration, show } from '../options.js';
 
 /** The Redis client `redis-semaphore` needs: an ioredis `Redis` (or `Cluster` node) instance. */
@@ -77,10 +77,16 @@ export interface RedisBudgetOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** A failure of a {@link RedisBudget} reported through `onError`. */
+/** A failure of a {@link RedisBudget} reported through `onError`; `cause` is the Redis error, if any. */
 export class RedisBudgetError extends Error {
+  /** Stable identifier of the error kind; safe to match on. */
+  readonly code = 'ERR_REDIS_BUDGET' as const;
   /** What was being done: `'refresh'`, `'lost'` (a lease expired or vanished), or `'release'`. */
   readonly operation: 'refresh' | 'lost' | 'release';
+
+  static {
+    brand(this, 'RedisBudgetError');
+  }
 
   constructor(operation: 'refresh' | 'lost' | 'release', message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -311,6 +311,8 @@ const args = {
   DestroyTimeoutError: [10],
   ValidateTimeoutError: [10],
   ResetTimeoutError: [10],
+  BudgetUnavailableError: [new Error('cause')],
+  RedisBudgetError: ['refresh', 'message'],
   AbortError: [],
 };
 const isErrorClass = (v) => typeof v === 'function' && v.prototype instanceof Error;
