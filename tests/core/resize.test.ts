@@ -161,3 +161,12 @@ test('a listener that resizes from inside a destroy event (re-entrant) leaves th
   if (r.ok) p.release(r.value);
   await p.dispose();
 });
+
+test('maxSize cannot go below the min option', async () => {
+  const { p } = pool({ maxSize: 4, min: 2 });
+  expect(() => p.resize(1)).toThrow(new RangeError('poolkeeper: resize() argument "maxSize" must be >= min (2); got 1'));
+  expect(p.maxSize).toBe(4);
+  p.resize(2);
+  expect(p.maxSize).toBe(2);
+  await p.dispose();
+});
