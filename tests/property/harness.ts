@@ -16,6 +16,15 @@
  * 5. After `dispose()` resolves, every resource the factory returned went to the releaser exactly
  *    once and no timer of the pool remains.
  * 6. No unhandled rejection and no uncaught exception.
+ * 7. The timer rule: while an `acquire()` with a finite timeout is pending, some timer of the pool
+ *    keeps the process alive (is ref'd); with none pending, none does (a pending `dispose()` may
+ *    hold the timers that bound it).
+ *
+ * User code calls back into the pool ({@link Reentry}): listeners, the factory, validate, reset and
+ * the releaser may synchronously acquire, release, destroy, abort a caller, clear or dispose, or
+ * try to release or destroy the very resource they were called about (which nobody holds then:
+ * the pool must refuse with NotBorrowedError). The factory may also return a resource already in
+ * the pool, or a thenable that fulfils twice.
  *
  * Violations found inside callbacks are recorded, never thrown there (a throw inside a pool
  * callback would be swallowed or re-thrown elsewhere), and reported by the next check.
@@ -60,12 +69,35 @@ export type Outcome =
   | 'lateFail'
   | 'okTicks' // settles after TICKS promise callbacks, with no timer: races the pool's own promise chains
   | 'failTicks'
-  | 'falseTicks';
+  | 'falseTicks'
+  | 'dup' // factory only: returns a resource already in the pool (at once); 'ok' when there is none
+  | 'twice'; // factory only: a thenable that fulfils twice, then rejects, then throws from then()
 
 /** Outcomes of the factory, the releaser and reset. */
 export const PLAIN_OUTCOMES: readonly Outcome[] = ['ok', 'okAsync', 'throw', 'reject', 'hang', 'slowOk', 'slowFail', 'lateOk', 'lateFail', 'okTicks', 'failTicks'];
 /** Outcomes of validate. */
 export const VALIDATE_OUTCOMES: readonly Outcome[] = [...PLAIN_OUTCOMES, 'false', 'falseAsync', 'slowFalse', 'falseTicks'];
+/** Outcomes of the factory, misbehaving ones included. */
+export const FACTORY_OUTCOMES: readonly Outcome[] = [...PLAIN_OUTCOMES, 'dup', 'twice'];
+
+/** Where user code runs: an event listener, or a callback of the pool. */
+export type Point = 'create' | 'acquire' | 'release' | 'destroy' | 'factory' | 'validate' | 'reset' | 'releaser';
+/** What user code calls on the pool, synchronously, at a {@link Point}. */
+export type Nested =
+  | { readonly t: 'acquire'; readonly timeoutMs: number | undefined }
+  | { readonly t: 'release'; readonly k: number }
+  | { readonly t: 'destroy'; readonly k: number }
+  | { readonly t: 'abort'; readonly k: number }
+  | { readonly t: 'clear' }
+  | { readonly t: 'dispose' }
+  /** release() or destroy() of the resource the point is about, which nobody holds there. */
+  | { readonly t: 'same'; readonly op: 'release' | 'destroy' };
+/** User code at `at` runs `cmd`, the first `times` times it is reached. */
+export interface Reentry {
+  readonly at: Point;
+  readonly cmd: Nested;
+  readonly times: number;
+}
 
 /** Promise callbacks a `*Ticks` call takes to settle: more than a creation takes through the pool. */
 const TICKS = 25;
@@ -113,6 +145,8 @@ export interface Scripts {
   readonly releaser: readonly Outcome[];
   readonly validate: readonly Outcome[];
   readonly reset: readonly Outcome[];
+  /** User code that calls back into the pool; none when absent. */
+  readonly reentry?: readonly Reentry[];
 }
 
 /** What the body passed to `use()` does with the resource. */
@@ -290,6 +324,46 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+type TimerHandle = ReturnType<typeof setTimeout>;
+
+/**
+ * Timers alive in the sandbox (armed, not yet fired or cleared), and those of them that are the
+ * test's own; the rest are the pool's (and p-queue's, on its behalf). Fake timers implement
+ * `hasRef()`, so invariant 7 can ask which of them would keep a real process alive.
+ */
+const liveTimers = new Set<TimerHandle>();
+const ownTimers = new WeakSet<TimerHandle>();
+
+/** Wraps the (fake) setTimeout/clearTimeout so that {@link liveTimers} knows what is armed. */
+function trackTimers(): () => void {
+  const g = globalThis as unknown as { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+  const fakeSet = g.setTimeout;
+  const fakeClear = g.clearTimeout;
+  const wrappedSet = (fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]): TimerHandle => {
+    const handle: TimerHandle = fakeSet((...a: unknown[]) => {
+      liveTimers.delete(handle);
+      fn(...a);
+    }, ms, ...args);
+    liveTimers.add(handle);
+    return handle;
+  };
+  g.setTimeout = wrappedSet as unknown as typeof setTimeout;
+  g.clearTimeout = ((handle: TimerHandle | undefined) => {
+    if (handle !== undefined) liveTimers.delete(handle);
+    fakeClear(handle);
+  }) as typeof clearTimeout;
+  return () => {
+    g.setTimeout = fakeSet;
+    g.clearTimeout = fakeClear;
+    liveTimers.clear();
+  };
+}
+
+/** A timer of the test's own, left out of invariant 7. */
+function ownTimeout(fn: () => void, ms: number): void {
+  ownTimers.add(setTimeout(fn, ms));
+}
+
 /** A small deterministic PRNG, so `Math.random` inside the pool replays with the seed. */
 export const seededRandom = prng;
 
@@ -301,6 +375,7 @@ export async function withSandbox<R>(randomSeed: number, body: () => Promise<R>)
   // Timers, Date and performance.now are fake; microtasks and setImmediate stay real (p-queue and
   // the flushes between timers rely on them).
   jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+  const untrack = trackTimers();
   const random = jest.spyOn(Math, 'random').mockImplementation(seededRandom(randomSeed));
   const trap = new ErrorTrap().install();
   try {
@@ -312,6 +387,7 @@ export async function withSandbox<R>(randomSeed: number, body: () => Promise<R>)
   } finally {
     trap.uninstall();
     random.mockRestore();
+    untrack();
     jest.clearAllTimers();
     jest.useRealTimers();
   }
@@ -388,6 +464,12 @@ export class Harness {
   #clears = 0;
   /** The resource the test is releasing right now, on behalf of its holder. */
   #releasing: Res | undefined = undefined;
+  /** How many more times each {@link Reentry} fires. */
+  readonly #reentryLeft: number[];
+  /** Depth of user code calling back into the pool; nested calls go at most two deep. */
+  #nesting = 0;
+  /** The factory returned a resource already in the pool: the pool refuses it with a TypeError. */
+  #dups = 0;
 
   #disposedAt: number | undefined = undefined;
   #disposeTimeoutMs = Infinity;
@@ -413,6 +495,7 @@ export class Harness {
     this.config = config;
     this.#scripts = scripts;
     this.#exactCreating = config.createConcurrency === undefined || config.createConcurrency >= config.maxSize;
+    this.#reentryLeft = (scripts.reentry ?? []).map((r) => r.times);
     const c = config;
     this.pool = new AsyncPool<Res>({
       factory: () => this.#factory(),
@@ -476,11 +559,7 @@ export class Harness {
         this.#prefill(cmd.count);
         break;
       case 'clear':
-        if (!this.pool.disposed) {
-          this.#clears++;
-          for (const info of this.#resources.values()) if (info.accepted && info.destroyed === undefined) info.retired = true;
-        }
-        this.pool.clear();
+        this.#clear();
         break;
       case 'dispose':
         this.#dispose(cmd.timeoutMs);
@@ -556,6 +635,93 @@ export class Harness {
   }
 
   // ───────────────────────────── commands ─────────────────────────────
+
+  #clear(): void {
+    if (!this.pool.disposed) {
+      this.#clears++;
+      for (const info of this.#resources.values()) if (info.accepted && info.destroyed === undefined) info.retired = true;
+    }
+    this.pool.clear();
+  }
+
+  /**
+   * User code at `point` calls back into the pool, as the scripts say. `res` is the resource the
+   * point is about (nobody holds it there, except at 'acquire').
+   */
+  #reenter(point: Point, res: Res | undefined): void {
+    const entries = this.#scripts.reentry;
+    if (entries === undefined || this.#nesting >= 2) return;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry.at !== point || this.#reentryLeft[i]! <= 0) continue;
+      this.#reentryLeft[i]!--;
+      this.#nesting++;
+      this.#note(`  user code at ${point}${res === undefined ? '' : `(${res})`} calls ${JSON.stringify(entry.cmd)}`);
+      try {
+        this.#nested(entry.cmd, point, res);
+      } finally {
+        this.#nesting--;
+      }
+    }
+  }
+
+  #nested(cmd: Nested, point: Point, res: Res | undefined): void {
+    switch (cmd.t) {
+      case 'acquire':
+        this.#acquire(cmd.timeoutMs, 'signal', undefined);
+        break;
+      case 'release':
+        this.#releaseHeld(cmd.k);
+        break;
+      case 'destroy':
+        this.#destroyHeld(cmd.k);
+        break;
+      case 'abort':
+        this.#abort(cmd.k);
+        break;
+      case 'clear':
+        this.#clear();
+        break;
+      case 'dispose':
+        this.#dispose(undefined);
+        break;
+      case 'same':
+        // At 'acquire' the resource is the caller's; the factory has none yet; one that dispose()
+        // closed while borrowed may be released once by its holder, as a no-op.
+        if (res === undefined || point === 'acquire' || this.#resources.get(res)?.forceClosed === true) return;
+        this.#refuse(cmd.op, res, `${cmd.op}(${res}) from user code at ${point}`);
+        break;
+    }
+  }
+
+  /** release()/destroy() of `target`, which nobody holds: NotBorrowedError, never a change of state. */
+  #refuse(op: 'release' | 'destroy', target: Res, what: string): void {
+    const check = (error: unknown): void => {
+      if (!(error instanceof NotBorrowedError) || error.code !== 'ERR_NOT_BORROWED') {
+        this.#violate(`${what} failed with ${describe(error)}, not NotBorrowedError`);
+      }
+    };
+    if (op === 'release') {
+      try {
+        this.pool.release(target);
+        this.#violate(`${what}: release of a resource not borrowed did not throw`);
+      } catch (error) {
+        check(error);
+      }
+    } else {
+      const item = this.#track(`refused ${what}`);
+      this.pool.destroy(target).then(
+        () => {
+          item.settled = true;
+          this.#violate(`${what}: destroy of a resource not borrowed resolved`);
+        },
+        (error: unknown) => {
+          item.settled = true;
+          check(error);
+        },
+      );
+    }
+  }
 
   #newAcq(kind: 'acquire' | 'use', timeoutMs: number | undefined, controller: AbortController | undefined, body: UseBody | undefined, priority: number): Acq {
     const start = now();
@@ -817,31 +983,7 @@ export class Harness {
     const candidates = [...this.#resources.values()].filter((i) => !i.outstanding && !i.forceClosed && i.holder === undefined);
     const info = candidates.length === 0 || k % (candidates.length + 1) === candidates.length ? undefined : candidates[k % (candidates.length + 1)];
     const target = info?.res ?? new Res(-1);
-    const check = (error: unknown): void => {
-      if (!(error instanceof NotBorrowedError) || error.code !== 'ERR_NOT_BORROWED') {
-        this.#violate(`${op}(${target}) of a resource not borrowed failed with ${describe(error)}, not NotBorrowedError`);
-      }
-    };
-    if (op === 'release') {
-      try {
-        this.pool.release(target);
-        this.#violate(`release(${target}) of a resource not borrowed did not throw`);
-      } catch (error) {
-        check(error);
-      }
-    } else {
-      const item = this.#track(`misuse destroy(${target})`);
-      this.pool.destroy(target).then(
-        () => {
-          item.settled = true;
-          this.#violate(`destroy(${target}) of a resource not borrowed resolved`);
-        },
-        (error: unknown) => {
-          item.settled = true;
-          check(error);
-        },
-      );
-    }
+    this.#refuse(op, target, `${op}(${target}) of a resource not borrowed`);
   }
 
   // ───────────────────────────── user callbacks ─────────────────────────────
@@ -895,6 +1037,8 @@ export class Harness {
     this.#calls.push(call);
     this.#note(`  ${kind}#${call.id}(${arg ?? ''}) → ${outcome}`);
     if (arg !== undefined) this.#onCalledWith(call, arg);
+    // User code runs before the callback answers.
+    this.#reenter(kind, arg);
 
     const settle = (how: 'ok' | 'fail' | 'false'): { value?: unknown; error?: Error } => {
       call.settledAt = now();
@@ -950,6 +1094,30 @@ export class Harness {
       return r.value;
     };
     switch (outcome) {
+      case 'dup': {
+        const live = [...this.#resources.values()].filter((i) => i.accepted && i.destroyed === undefined);
+        if (kind !== 'factory' || live.length === 0) return settle('ok').value;
+        const again = live[live.length - 1]!.res;
+        call.settledAt = now();
+        call.settledStep = this.#step;
+        call.failed = true; // the pool must refuse it
+        this.#dups++;
+        this.#note(`  ${kind}#${call.id} returned ${again} again`);
+        return again;
+      }
+      case 'twice': {
+        if (kind !== 'factory') return settle('ok').value;
+        call.async = true;
+        const value = settle('ok').value;
+        return {
+          then(onFulfilled: (v: unknown) => void, onRejected?: (e: unknown) => void): void {
+            onFulfilled(value);
+            onFulfilled(value);
+            onRejected?.(new Error('rejected after fulfilling'));
+            throw new Error('then() threw after fulfilling');
+          },
+        };
+      }
       case 'ok':
         return settle('ok').value;
       case 'false':
@@ -1034,6 +1202,7 @@ export class Harness {
     info.accepted = true;
     info.createdAt = now();
     this.#seen.created++;
+    this.#reenter('create', res);
   }
 
   #onDestroy(res: Res, reason: DestroyReason): void {
@@ -1069,6 +1238,7 @@ export class Harness {
         this.#violate(`${res} was closed ('${reason}') while a caller holds it`);
       }
     }
+    this.#reenter('destroy', res);
   }
 
   #onAcquireEvent(res: Res, waitedMs: number): void {
@@ -1097,6 +1267,7 @@ export class Harness {
     this.#endValidation(res);
     info.allowance = Math.max(validation?.allowance ?? 0, this.#validationsMaybeServing());
     this.#seen.acquired++;
+    this.#reenter('acquire', res);
   }
 
   #onRelease(res: Res): void {
@@ -1113,6 +1284,7 @@ export class Harness {
     info.outstanding = false;
     info.holder = undefined;
     this.#seen.released++;
+    this.#reenter('release', res);
   }
 
   #onError(error: unknown, operation: PoolOperation, res: Res | undefined): void {
@@ -1217,7 +1389,7 @@ export class Harness {
   }
 
   #isFactoryError(error: unknown): boolean {
-    return this.#thrown.factory.has(error) || error instanceof CreateTimeoutError;
+    return this.#thrown.factory.has(error) || error instanceof CreateTimeoutError || (this.#dups > 0 && error instanceof TypeError);
   }
 
   /**
@@ -1245,7 +1417,7 @@ export class Harness {
   /** A fake timer of the test's own (slow calls and bodies), counted for the timer check. */
   #timer(ms: number, fn: () => void): void {
     this.#myTimers++;
-    setTimeout(() => {
+    ownTimeout(() => {
       this.#myTimers--;
       fn();
     }, ms);
@@ -1257,7 +1429,7 @@ export class Harness {
    */
   async #advance(ms: number): Promise<void> {
     let reached = false;
-    setTimeout(() => {
+    ownTimeout(() => {
       reached = true;
     }, ms);
     await this.#turn();
@@ -1382,6 +1554,18 @@ export class Harness {
           this.#violate(`${info.res} has been borrowed for ${t - info.borrowedAt} ms without a 'leak' event`);
         }
       }
+    }
+
+    // Invariant 7: the timer rule.
+    let held = 0;
+    for (const handle of liveTimers) if (!ownTimers.has(handle) && handle.hasRef?.() !== false) held++;
+    const timed = this.#acqs.filter((a) => a.state === 'pending' && a.deadline !== Infinity);
+    if (timed.length !== 0 && held === 0) {
+      this.#violate(`invariant 7: ${timed.map((a) => `${a.kind}#${a.id}`).join(', ')} wait with a finite timeout, yet no timer of the pool keeps the process alive`);
+    }
+    const disposing = this.#disposedAt !== undefined && !this.#disposeResolved;
+    if (timed.length === 0 && held !== 0 && !disposing) {
+      this.#violate(`invariant 7: ${held} timer(s) of the pool keep the process alive, yet no acquire with a finite timeout is pending`);
     }
 
     // Invariant 3 in time: a waiter past its deadline has been rejected.
