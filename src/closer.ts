@@ -10,10 +10,12 @@ import type { DestroyReason, PoolOperation } from './events.js';
 import type { Hooks } from './hooks.js';
 import type { ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
-import { callWithTimeout } from './util.js';
+import { CallTimers, isThenable, settleWithin } from './util.js';
 
 export class Closer<T> {
   readonly #queue = new PQueue();
+  /** The timers bounding user callbacks, held while `dispose()` waits on them (shared with creation and health). */
+  readonly timers = new CallTimers();
   readonly #records: Map<T, ResourceRecord<T>>;
   readonly #hooks: Hooks<T>;
   readonly #stats: StatsRecorder;
@@ -46,7 +48,7 @@ export class Closer<T> {
     if (!hooks.hasReleaser) return Promise.resolve();
     const timeoutMs = this.#timeoutMs;
     return this.#queue.add(() =>
-      callWithTimeout(() => hooks.releaser(resource), timeoutMs, () => new DestroyTimeoutError(timeoutMs)).then(
+      this.#callReleaser(resource, timeoutMs).then(
         () => undefined,
         (error: unknown) => {
           this.#stats.destroyFailed++;
@@ -54,6 +56,17 @@ export class Closer<T> {
         },
       ),
     );
+  }
+
+  #callReleaser(resource: T, timeoutMs: number): Promise<void> {
+    let result: void | PromiseLike<void>;
+    try {
+      result = this.#hooks.releaser(resource);
+      if (!isThenable(result)) return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return settleWithin(result, this.timers, timeoutMs, () => new DestroyTimeoutError(timeoutMs));
   }
 
   /** Reports a failed user callback through the `error` event. */

@@ -9,7 +9,9 @@ import type { DestroyReason } from './events.js';
  * - `idle`: in the idle store, ready to hand out.
  * - `borrowed`: held by a caller.
  * - `validating`: taken for a caller and being checked by `validate`.
- * - `returning`: released, `reset` running before it may be reused.
+ * - `returning`: on its way into the idle store (or to a waiter): just released (the `release`
+ *   event, then `reset`), or just created (the `create` event). Nobody holds it, so `release()` and
+ *   `destroy()` of it throw `NotBorrowedError`.
  * - `closed`: out of the pool; its releaser has been called or queued.
  */
 export type ResourceState = 'idle' | 'borrowed' | 'validating' | 'returning' | 'closed';
@@ -35,6 +37,8 @@ export class ResourceRecord<T> {
   leakReported = false;
   /** Times handed out. */
   uses = 0;
+  /** Idle only because it was kept back for callers being validated, fresh: handed out unvalidated. */
+  fresh = false;
 
   constructor(
     readonly resource: T,

@@ -51,7 +51,9 @@ describe.each([LONG, HUGE])('a duration of %d ms', (ms) => {
     const pool = new AsyncPool({ factory: async () => (await sleep(20), { id: ++next }), createTimeoutMs: ms });
     const got = outcome(pool.acquire());
     await tick(25);
-    expect(await got).toEqual({ ok: true, value: { id: 1 } });
+    const result = await got;
+    expect(result).toEqual({ ok: true, value: { id: 1 } });
+    pool.release((result as { value: { id: number } }).value);
     await pool.dispose();
   });
 

@@ -207,6 +207,13 @@ interface ResInfo {
   accepted: boolean;
   destroyed: DestroyReason | undefined;
   releaserCalls: number;
+  /**
+   * Times it entered the pool, at least 1 once accepted: a factory may return ('dup') a resource
+   * the pool closed in the meantime, which then enters the pool anew and is closed again.
+   */
+  lives: number;
+  /** The factory call of its latest entry into the pool (the dup's, for a second life). */
+  entry: Call;
   /** Handed out ('acquire' event) and not given back since. */
   outstanding: boolean;
   holder: Acq | undefined;
@@ -233,6 +240,8 @@ interface Acq {
   readonly deadline: number;
   readonly controller: AbortController | undefined;
   abortedByTest: boolean;
+  /** Aborted by user code the pool ran: maybe after its hand-out, which the abort came too late for. */
+  abortedAtHandOut: boolean;
   state: 'pending' | 'held' | 'done' | 'rejected';
   settledStep: number;
   resource: Res | undefined;
@@ -468,8 +477,12 @@ export class Harness {
   readonly #reentryLeft: number[];
   /** Depth of user code calling back into the pool; nested calls go at most two deep. */
   #nesting = 0;
+  /** The point whose user code is running, if any. */
+  #atPoint: Point | undefined = undefined;
   /** The factory returned a resource already in the pool: the pool refuses it with a TypeError. */
   #dups = 0;
+  /** The latest 'dup' factory call that returned each resource. */
+  readonly #dupCalls = new Map<Res, Call>();
 
   #disposedAt: number | undefined = undefined;
   #disposeTimeoutMs = Infinity;
@@ -628,7 +641,7 @@ export class Harness {
     this.check();
     if (jest.getTimerCount() !== 0) this.#fail(`invariant 5: ${jest.getTimerCount()} timers remain once every call has settled`);
     for (const info of this.#resources.values()) {
-      if (info.releaserCalls !== 1) this.#fail(`invariant 5: ${info.res} was passed to the releaser ${info.releaserCalls} times`);
+      if (info.releaserCalls !== info.lives) this.#fail(`invariant 5: ${info.res} was passed to the releaser ${info.releaserCalls} times in ${info.lives} lives`);
     }
     for (const item of this.#tracked) if (!item.settled) this.#fail(`invariant 3: ${item.label} never settled`);
     this.check();
@@ -656,11 +669,14 @@ export class Harness {
       if (entry.at !== point || this.#reentryLeft[i]! <= 0) continue;
       this.#reentryLeft[i]!--;
       this.#nesting++;
+      const outer = this.#atPoint;
+      this.#atPoint = point;
       this.#note(`  user code at ${point}${res === undefined ? '' : `(${res})`} calls ${JSON.stringify(entry.cmd)}`);
       try {
         this.#nested(entry.cmd, point, res);
       } finally {
         this.#nesting--;
+        this.#atPoint = outer;
       }
     }
   }
@@ -733,6 +749,7 @@ export class Harness {
       deadline: start + (timeoutMs ?? this.config.acquireTimeoutMs),
       controller,
       abortedByTest: false,
+      abortedAtHandOut: false,
       state: 'pending',
       settledStep: 0,
       resource: undefined,
@@ -755,7 +772,11 @@ export class Harness {
    * by design; such a call uses the pool's (finite) timeout instead, so every call settles.
    */
   #callTimeout(timeoutMs: number | undefined): number | undefined {
-    return this.config.onCreateError === 'retry' && timeoutMs === Infinity ? undefined : timeoutMs;
+    if (this.config.onCreateError !== 'retry') return timeoutMs;
+    // A deadline at or past 2^31-1 ms is beyond what a run waits for: such a call gets 100 ms.
+    const effective = timeoutMs === undefined || timeoutMs === Infinity ? this.config.acquireTimeoutMs : timeoutMs;
+    if (effective >= 2 ** 31 - 1) return 100;
+    return timeoutMs === Infinity ? undefined : timeoutMs;
   }
 
   /** A command's priority, within the configured levels; `undefined` when the call passes none. */
@@ -883,7 +904,8 @@ export class Harness {
   }
 
   #releaseAllHeld(): void {
-    for (const acq of this.#held()) this.#giveBack(acq);
+    // User code run by one release may release or destroy another held resource.
+    for (const acq of this.#held()) if (acq.state === 'held') this.#giveBack(acq);
   }
 
   #destroyHeld(k: number): void {
@@ -918,6 +940,10 @@ export class Harness {
     if (candidates.length === 0) return;
     const acq = candidates[k % candidates.length]!;
     acq.abortedByTest = true;
+    // From user code the pool runs after a hand-out (a listener, the factory of a refill, a
+    // releaser), the abort may come after this caller's promise was resolved, too late to count.
+    // Not from validate: it runs before the hand-out, so an abort there must win.
+    acq.abortedAtHandOut = this.#atPoint !== undefined && this.#atPoint !== 'validate';
     acq.controller!.abort(new Error(`reason of ${acq.kind}#${acq.id}`));
   }
 
@@ -1062,6 +1088,8 @@ export class Harness {
         accepted: false,
         destroyed: undefined,
         releaserCalls: 0,
+        lives: 1,
+        entry: call,
         outstanding: false,
         holder: undefined,
         forceClosed: false,
@@ -1098,6 +1126,7 @@ export class Harness {
         const live = [...this.#resources.values()].filter((i) => i.accepted && i.destroyed === undefined);
         if (kind !== 'factory' || live.length === 0) return settle('ok').value;
         const again = live[live.length - 1]!.res;
+        this.#dupCalls.set(again, call);
         call.settledAt = now();
         call.settledStep = this.#step;
         call.failed = true; // the pool must refuse it
@@ -1171,7 +1200,7 @@ export class Harness {
     }
     if (call.kind === 'releaser') {
       info.releaserCalls++;
-      if (info.releaserCalls > 1) this.#violate(`invariant 5: ${res} was passed to the releaser twice`);
+      if (info.releaserCalls > info.lives) this.#violate(`invariant 5: ${res} was passed to the releaser twice`);
       if (info.accepted && info.destroyed === undefined) this.#violate(`the releaser was called on ${res}, which is still in the pool`);
       if (!info.accepted && !this.#arrivedLate(info.call)) this.#violate(`the releaser was called on ${res}, which never entered the pool yet was not late`);
       return;
@@ -1197,8 +1226,21 @@ export class Harness {
       this.#violate(`'create' for ${String(res)}, which the factory never returned`);
       return;
     }
-    if (info.accepted) this.#violate(`'create' twice for ${res}`);
-    if (this.#arrivedLate(info.call)) this.#violate(`${res} arrived after its create timeout yet entered the pool`);
+    const dup = this.#dupCalls.get(res);
+    if (info.accepted && info.destroyed !== undefined && dup !== undefined) {
+      // The factory returned it again ('dup') and the pool closed it before that call's answer
+      // was registered: to the pool it is a new resource, in a life of its own.
+      info.lives++;
+      info.entry = dup;
+      info.destroyed = undefined;
+      info.retired = false;
+      info.destroyRequested = false;
+      info.forceClosed = false;
+      this.#dupCalls.delete(res);
+    } else if (info.accepted) {
+      this.#violate(`'create' twice for ${res}`);
+    }
+    if (this.#arrivedLate(info.entry)) this.#violate(`${res} arrived after its create timeout yet entered the pool`);
     info.accepted = true;
     info.createdAt = now();
     this.#seen.created++;
@@ -1251,7 +1293,7 @@ export class Harness {
     if (info.destroyed !== undefined) this.#violate(`invariant 2: ${res} was handed out after it was closed ('${info.destroyed}')`);
     if (info.outstanding) this.#violate(`invariant 2: ${res} was handed out while already held by a caller`);
     if (this.#disposedAt !== undefined) this.#violate(`${res} was handed out after dispose()`);
-    if (info.retired || info.call.clears < this.#clears) this.#violate(`${res} was handed out after clear() retired it`);
+    if (info.retired || info.entry.clears < this.#clears) this.#violate(`${res} was handed out after clear() retired it`);
     // Its lifetime is at most recycleMs (jitter only shortens it); a millisecond of slack for timer order.
     if (now() - info.createdAt >= this.config.recycleMs + 1) this.#violate(`${res} was handed out ${now() - info.createdAt} ms after its creation, past recycleMs`);
     info.borrowedAt = now();
@@ -1263,7 +1305,9 @@ export class Harness {
     // still pending then had to be serving, and may since have failed their check and be waiting.
     const validation = this.#validating.get(res);
     // Picked for its waiter when its validation started, or now if it had none.
-    info.pickedSeq = validation?.seq ?? Infinity;
+    // Without a validation the resource was picked at hand-out, just before this event: a caller
+    // created later (user code in a listener) was not passed over.
+    info.pickedSeq = validation?.seq ?? this.#seq;
     this.#endValidation(res);
     info.allowance = Math.max(validation?.allowance ?? 0, this.#validationsMaybeServing());
     this.#seen.acquired++;
@@ -1335,7 +1379,7 @@ export class Harness {
     }
     if (!info.outstanding) this.#violate(`invariant 2: ${acq.kind}#${acq.id} got ${res}, which is not handed out (closed or given back)`);
     if (info.holder !== undefined && info.holder !== acq) this.#violate(`invariant 2: ${res} given to ${acq.kind}#${acq.id} while ${info.holder.kind}#${info.holder.id} holds it`);
-    if (acq.abortedByTest) this.#violate(`${acq.kind}#${acq.id} resolved after its signal aborted`);
+    if (acq.abortedByTest && !acq.abortedAtHandOut) this.#violate(`${acq.kind}#${acq.id} resolved after its signal aborted`);
     acq.state = 'held';
     acq.settledStep = this.#step;
     acq.resource = res;
@@ -1564,7 +1608,9 @@ export class Harness {
       this.#violate(`invariant 7: ${timed.map((a) => `${a.kind}#${a.id}`).join(', ')} wait with a finite timeout, yet no timer of the pool keeps the process alive`);
     }
     const disposing = this.#disposedAt !== undefined && !this.#disposeResolved;
-    if (timed.length === 0 && held !== 0 && !disposing) {
+    // With onCreateError 'retry', the backoff before a creation that callers wait for holds too.
+    const retrying = this.config.onCreateError === 'retry' && this.#acqs.some((a) => a.state === 'pending');
+    if (timed.length === 0 && held !== 0 && !disposing && !retrying) {
       this.#violate(`invariant 7: ${held} timer(s) of the pool keep the process alive, yet no acquire with a finite timeout is pending`);
     }
 
@@ -1575,9 +1621,14 @@ export class Harness {
 
     // Invariant 4: when a waiter was served (or given a factory error), every waiter that arrived
     // earlier and was still pending must have been busy being served (validating its resource).
-    // A use() that rejected reports it one promise hop late, so it is excused if it rejected now.
+    // A use() reports how its acquire settled one promise hop late, so it is excused if it settled
+    // now (user code running inside a hand-out can serve another caller within that hop).
+    // With user code calling back into the pool, a caller served during another's acquire() (by
+    // an 'acquire' listener, say) sees its promise settle first: the model only sees settlements,
+    // so an earlier caller that settled in the same step is excused then too.
+    const reentrant = (this.#scripts.reentry?.length ?? 0) !== 0;
     for (const f of this.#fifoChecks.splice(0)) {
-      const waiting = f.earlier.filter((a) => !(a.kind === 'use' && a.state === 'rejected' && a.settledStep === this.#step));
+      const waiting = f.earlier.filter((a) => !((a.kind === 'use' || reentrant) && a.state !== 'pending' && a.settledStep === this.#step));
       if (waiting.length > f.allowance) {
         this.#violate(`invariant 4: ${f.what} while ${waiting.map((a) => `${a.kind}#${a.id}`).join(', ')}` + (this.config.priorities === undefined ? " (arrived earlier)" : " (arrived earlier, or of a higher priority)") + ` waited; ` +
           `at most ${f.allowance} could have been busy validating`);
