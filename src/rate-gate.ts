@@ -17,7 +17,7 @@ function now(): number {
 export class RateGate {
   readonly #cap: number;
   readonly #intervalMs: number;
-  /** When the last (at most `cap`) starts happened, oldest first. */
+  /** When the starts of the current window happened (at most `cap`), oldest first. */
   readonly #starts = new Deque<number>();
   /** Starts waiting for the window to allow them, in order. */
   readonly #waiting = new Deque<() => void>();
@@ -54,11 +54,10 @@ export class RateGate {
   /** Records a start at `t` if the window allows one. */
   #take(t: number): boolean {
     const starts = this.#starts;
-    if (starts.length >= this.#cap) {
-      // Timers have millisecond resolution: less than 1 ms short of the window counts as out of it.
-      if (this.#intervalMs - (t - starts.peekFront()!) >= 1) return false;
-      starts.shift();
-    }
+    // Starts that left the window are dropped, so memory follows the recent rate, not the cap.
+    // Timers have millisecond resolution: less than 1 ms short of the window counts as out of it.
+    while (starts.length !== 0 && this.#intervalMs - (t - starts.peekFront()!) < 1) starts.shift();
+    if (starts.length >= this.#cap) return false;
     starts.push(t);
     return true;
   }
