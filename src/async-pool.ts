@@ -14,7 +14,7 @@
  * @module
  */
 import { Closer } from './closer.js';
-import { Creator, type CreatorOwner } from './creator.js';
+import { CREATED, Creator, type CreatorOwner } from './creator.js';
 import { Deque } from './deque.js';
 import { AbortError, AcquireTimeoutError, NotBorrowedError, PoolDisposedError, PoolQueueFullError, PoolUnavailableError, type PoolCounts } from './errors.js';
 import type { DestroyReason, PoolEvents, PoolListener } from './events.js';
@@ -125,6 +125,9 @@ export class AsyncPool<T> implements AsyncDisposable {
   #refusing = false;
   /** Set when the shutdown proper begins: at once, or once a drain has served the waiters. */
   #disposing = false;
+  /** #dispatch is running: a call from inside it (user code, a nested transition) asks it to run again instead. */
+  #dispatching = false;
+  #dispatchAgain = false;
 
   /**
    * @throws TypeError or RangeError naming the option, when an option is invalid.
@@ -194,7 +197,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#closer = new Closer(this.#records, this.#hooks, this.#stats, o.destroyTimeoutMs);
     const parts = { hooks: this.#hooks, closer: this.#closer, stats: this.#stats };
     this.#creator = new Creator(o, inner, this.#records, this.#hooks, this.#closer, this.#stats, this.#limits);
-    this.#health = new Health(o, inner, this.#hooks, this.#closer, this.#stats, this.#limits);
+    this.#health = new Health(o, inner, this.#hooks, this.#closer, this.#stats);
     this.#housekeeper = new Housekeeper(o, inner, this.#records, this.#idle, { ...parts, creator: this.#creator, limits: this.#limits });
     this.#shutdown = new Shutdown(inner, this.#records, this.#idle, { creator: this.#creator, housekeeper: this.#housekeeper, closer: this.#closer });
   }
@@ -304,7 +307,8 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#borrowed++;
       this.#stats.acquiredImmediately++;
       this.#stats.waits.record(0);
-      const resource = this.#checkout(record, 0, undefined);
+      const resource = this.#checkout(record, undefined);
+      if (this.#hooks.listeners.acquire !== undefined) this.#hooks.emit('acquire', { resource, waitedMs: 0 });
       if (this.#idle.length < this.#limits.minIdle) this.#creator.refill(); // keep minIdle ready: top up in the background
       return Promise.resolve(resource);
     }
@@ -345,19 +349,20 @@ export class AsyncPool<T> implements AsyncDisposable {
     // Checked before acquiring: a caller should not wait for a resource only to fail with it.
     if (typeof fn !== 'function') throw new TypeError(`poolkeeper: use() argument "fn" must be a function; got ${show(fn)}`);
     const resource = await this.acquire(options);
-    const uses = this.#records.get(resource)?.uses;
+    const record = this.#records.get(resource);
+    const uses = record?.uses;
     let result: R;
     try {
       result = await fn(resource);
     } catch (error) {
       // Only this borrow: if fn released the resource and it went to another caller, it is theirs.
-      if (this.#lentAs(resource, uses)) {
+      if (this.#lentAs(resource, record, uses)) {
         if (this.#o.onUseError === 'destroy') void this.destroy(resource);
         else this.release(resource);
       }
       throw error;
     }
-    if (this.#lentAs(resource, uses)) this.release(resource);
+    if (this.#lentAs(resource, record, uses)) this.release(resource);
     return result;
   }
 
@@ -367,24 +372,25 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   async borrow(options?: AcquireOptions): Promise<Lease<T>> {
     const resource = await this.acquire(options);
-    const uses = this.#records.get(resource)?.uses;
+    const record = this.#records.get(resource);
+    const uses = record?.uses;
     // The lease acts on this borrow only: a resource given back directly and lent again belongs
     // to its new holder (disposing the lease leaves it alone; release()/destroy() throw).
-    const lentAgain = (r: T): boolean => this.isBorrowed(r) && !this.#lentAs(r, uses);
+    const lentAgain = (r: T): boolean => this.isBorrowed(r) && !this.#lentAs(r, record, uses);
     return new Lease(resource, {
       release: (r) => {
         if (lentAgain(r)) throw new NotBorrowedError('release()', 'released');
         this.release(r);
       },
       destroy: (r) => (lentAgain(r) ? Promise.reject(new NotBorrowedError('destroy()', 'released')) : this.destroy(r)),
-      isBorrowed: (r) => this.#lentAs(r, uses),
+      isBorrowed: (r) => this.#lentAs(r, record, uses),
     });
   }
 
   /** True while `resource` is still out on the borrow during which its use count was `uses`. */
-  #lentAs(resource: T, uses: number | undefined): boolean {
-    const record = this.#records.get(resource);
-    return record !== undefined && record.state === 'borrowed' && record.uses === uses;
+  #lentAs(resource: T, record: ResourceRecord<T> | undefined, uses: number | undefined): boolean {
+    // The record too: a factory may return an object the pool closed before; it gets a new record.
+    return record !== undefined && this.#records.get(resource) === record && record.state === 'borrowed' && record.uses === uses;
   }
 
   // ───────────────────────────── release / destroy ─────────────────────────────
@@ -402,9 +408,12 @@ export class AsyncPool<T> implements AsyncDisposable {
       return;
     }
     this.#stats.released++;
+    // Out of the caller's hands, not reusable yet: a 'release' listener that releases or destroys
+    // it gets NotBorrowedError, and whatever else it does is seen by the return path below.
+    record.state = 'returning';
     if (this.#hooks.listeners.release !== undefined) {
       this.#hooks.emit('release', { resource, heldMs: this.#heldMs(record) });
-      if (record.state !== 'borrowed') return; // the listener destroyed it, or a dispose() closed it
+      if (record.state !== 'returning') return; // closed meanwhile (never by the listener's release/destroy)
     }
     if (record.uses >= this.#maxUses && record.retired === undefined) record.retired = 'maxUses';
     if (record.retired !== undefined && !this.#disposing) {
@@ -540,9 +549,13 @@ export class AsyncPool<T> implements AsyncDisposable {
     }
     if (this.#refusing) throw new PoolDisposedError('prefill()');
     const jobs: Promise<unknown>[] = [];
-    for (let live = this.size; live < target; live++) jobs.push(this.#creator.create('prefill'));
+    let live = this.size;
+    // A factory may dispose the pool: re-checked before each creation.
+    for (; live < target && !this.#disposing; live++) jobs.push(this.#creator.create('prefill'));
+    if (live < target) jobs.push(Promise.resolve(new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.')));
     const outcomes = await Promise.all(jobs);
-    for (const outcome of outcomes) if (outcome !== undefined) throw outcome;
+    // A failure's reason may be undefined (a bare reject()): success is the CREATED mark.
+    for (const outcome of outcomes) if (outcome !== CREATED) throw outcome;
   }
 
   /**
@@ -584,20 +597,52 @@ export class AsyncPool<T> implements AsyncDisposable {
    * `maxSize`); keep-warm refills top the idle store up to `minIdle` and live resources up to `min`.
    */
   #dispatch(): void {
-    if (this.#disposing) return;
-    while (this.#waiters.length !== 0 && this.#idle.length !== 0) {
+    // User code runs inside (validate, the factory, listeners) and may call back into the pool,
+    // which dispatches again: that call only asks this one to run once more, so every pass starts
+    // from a complete state and nothing recurses.
+    if (this.#dispatching) {
+      this.#dispatchAgain = true;
+      return;
+    }
+    this.#dispatching = true;
+    try {
+      do {
+        this.#dispatchAgain = false;
+        this.#dispatchOnce();
+      } while (this.#dispatchAgain);
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
+  /**
+   * Idle resources kept back from queued waiters for the callers being validated, who arrived
+   * earlier: if a check fails, that caller takes the next resource, so no later caller is served
+   * before it. One per such caller, at most `maxIdle`. (So with an asynchronous validate, callers
+   * are validated side by side only while more resources are idle than callers being validated.)
+   */
+  #reserved(): number {
+    const serving = this.#serving.size;
+    return serving === 0 ? 0 : Math.min(serving, this.#maxIdle);
+  }
+
+  #dispatchOnce(): void {
+    // Idle resources go to the oldest waiters, except those kept back for callers being
+    // validated (see #reserved). One kept back when it was fresh is handed out unvalidated.
+    while (!this.#disposing && this.#waiters.length !== 0 && this.#idle.length > this.#reserved()) {
       const record = this.#lifo ? this.#idle.pop()! : this.#idle.shift()!;
       this.#borrowed++;
       const waiter = this.#waiters.shift()!;
       waiter.state = 'serving';
-      this.#serve(record, waiter, this.#validating && this.#health.idleLongEnoughToValidate(record));
+      this.#serve(record, waiter, this.#validating && !record.fresh && this.#health.idleLongEnoughToValidate(record));
     }
+    if (this.#disposing) return;
     // With onCreateError 'retry', or after an "over capacity" refusal (isOverCapacity), creation
     // for waiters waits out the backoff after a failure (the maintenance timer ends it and
     // dispatches again): never a busy loop on a dead or full backend.
     const creator = this.#creator;
     if (!creator.failingFast && !(creator.backingOff && (this.#o.onCreateError === 'retry' || creator.overCapacity))) {
-      while (this.#waiters.length > creator.creating && this.size < this.#maxSize) void creator.create('acquire');
+      while (!this.#disposing && this.#waiters.length > creator.creating && this.size < this.#maxSize) void creator.create('acquire');
     }
     if (this.#keepWarm) this.#creator.refill();
   }
@@ -616,7 +661,8 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   /** A fresh resource arrived (counted in `#borrowed`): place it, validated only with `validateOnCreate`. */
   #place(record: ResourceRecord<T>): void {
-    this.#return(record, this.#o.validateOnCreate);
+    // Validated on creation only if asked; never kept back unvalidated then.
+    this.#return(record, this.#o.validateOnCreate, !this.#o.validateOnCreate);
     this.#dispatch();
     this.#shutdown.checkDrained();
   }
@@ -644,11 +690,14 @@ export class AsyncPool<T> implements AsyncDisposable {
     const waited = now() - waiter.enqueuedAt;
     this.#stats.acquiredAfterWait++;
     this.#stats.waits.record(waited);
-    waiter.resolve(this.#checkout(record, waited, waiter.acquireStack));
+    const resource = this.#checkout(record, waiter.acquireStack);
+    // Resolved before the 'acquire' listeners run: a caller they serve in turn comes after it.
+    waiter.resolve(resource);
+    if (this.#hooks.listeners.acquire !== undefined) this.#hooks.emit('acquire', { resource, waitedMs: waited });
   }
 
   /** Marks `record` (already counted in `#borrowed`) as held by a caller. */
-  #checkout(record: ResourceRecord<T>, waitedMs: number, stack: Error | undefined): T {
+  #checkout(record: ResourceRecord<T>, stack: Error | undefined): T {
     record.state = 'borrowed';
     record.uses++;
     // The clock is read only when something will use the reading: an unobserved pool reads none.
@@ -662,16 +711,14 @@ export class AsyncPool<T> implements AsyncDisposable {
         this.#housekeeper.schedule(t + this.#o.leakDetectionMs, t);
       }
     }
-    const resource = record.resource;
-    if (this.#hooks.listeners.acquire !== undefined) this.#hooks.emit('acquire', { resource, waitedMs });
-    return resource;
+    return record.resource;
   }
 
   /**
    * A resource came back from a caller (after `reset`, if any) or from validation for a caller
    * that left: retire it, hand it to the oldest waiter, keep it idle, or close the overflow.
    */
-  #return(record: ResourceRecord<T>, validateForWaiter: boolean): void {
+  #return(record: ResourceRecord<T>, validateForWaiter: boolean, fresh = false): void {
     if (this.#disposing) {
       this.#closeBorrowed(record, 'disposed');
       this.#shutdown.checkDrained();
@@ -688,7 +735,11 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#slotFreed();
       return;
     }
-    const waiter = this.#waiters.length === 0 ? undefined : this.#waiters.shift(); // no queue walk when nobody waits
+    // Straight to the oldest waiter, unless it must be kept for callers being validated, who
+    // arrived earlier and may need it. No queue walk when nobody waits.
+    const waiter = this.#waiters.length === 0 || (this.#serving.size !== 0 && this.#idle.length < this.#reserved())
+      ? undefined
+      : this.#waiters.shift();
     if (waiter !== undefined) {
       waiter.state = 'serving';
       this.#serve(record, waiter, validateForWaiter && this.#validating);
@@ -700,11 +751,15 @@ export class AsyncPool<T> implements AsyncDisposable {
       if (this.#keepWarm) this.#creator.refill();
       return;
     }
-    this.#makeIdle(record);
+    // Kept back for callers being validated: a fresh one stays exempt from validation (it was made
+    // for the queue), so a validate that keeps failing cannot starve the queue.
+    this.#makeIdle(record, fresh && this.#waiters.length !== 0);
+    if (this.#waiters.length !== 0) this.#dispatch();
   }
 
-  #makeIdle(record: ResourceRecord<T>): void {
+  #makeIdle(record: ResourceRecord<T>, fresh = false): void {
     record.state = 'idle';
+    record.fresh = fresh;
     if (this.#trackIdleTime) {
       const t = now();
       record.idleSince = t;
@@ -746,7 +801,17 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#stats.aborted++;
     if (this.#waiters.length === 0) this.#creator.noWaiters();
     waiter.reject(abortErrorOf(waiter.signal!));
+    this.#afterWaiterLeft();
+  }
+
+  /**
+   * A waiter left without being served (timeout, abort): permit requests nobody needs any more
+   * are withdrawn, and if it was being validated, the idle resource kept back for it may now go
+   * to the next waiter.
+   */
+  #afterWaiterLeft(): void {
     this.#creator.withdrawPermitWaits(this.#waiters.length);
+    if (this.#idle.length !== 0 && this.#waiters.length !== 0) this.#dispatch();
   }
 
   #timeOut(waiter: Waiter<T>): void {
@@ -758,7 +823,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     const creator = this.#creator;
     const cause = creator.consecutiveFailures > 0 || creator.overCapacity ? creator.lastError : undefined;
     waiter.reject(new AcquireTimeoutError(waiter.timeoutMs, counts, cause));
-    creator.withdrawPermitWaits(this.#waiters.length);
+    this.#afterWaiterLeft();
   }
 
   #counts(): PoolCounts {

@@ -10,12 +10,14 @@ import type { DestroyReason, PoolOperation } from './events.js';
 import type { Hooks } from './hooks.js';
 import type { PermitSlot, ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
-import { callWithTimeout, isThenable } from './util.js';
+import { CallTimers, isThenable, settleWithin } from './util.js';
 
 const noop = (): void => {};
 
 export class Closer<T> {
   readonly #queue = new PQueue();
+  /** The timers bounding user callbacks, held while `dispose()` waits on them (shared with creation and health). */
+  readonly timers = new CallTimers();
   readonly #records: Map<T, ResourceRecord<T>>;
   readonly #hooks: Hooks<T>;
   readonly #stats: StatsRecorder;
@@ -54,7 +56,7 @@ export class Closer<T> {
     }
     const timeoutMs = this.#timeoutMs;
     return this.#queue.add(() =>
-      callWithTimeout(() => hooks.releaser(resource), timeoutMs, () => new DestroyTimeoutError(timeoutMs)).then(
+      this.#callReleaser(resource, timeoutMs).then(
         () => this.givePermitBack(slot),
         (error: unknown) => {
           this.#stats.destroyFailed++;
@@ -82,6 +84,17 @@ export class Closer<T> {
     }
     if (!isThenable(result)) return undefined;
     return Promise.resolve(result).then(noop, (error: unknown) => this.reportError(error, 'budget', resource));
+  }
+
+  #callReleaser(resource: T, timeoutMs: number): Promise<void> {
+    let result: void | PromiseLike<void>;
+    try {
+      result = this.#hooks.releaser(resource);
+      if (!isThenable(result)) return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return settleWithin(result, this.timers, timeoutMs, () => new DestroyTimeoutError(timeoutMs));
   }
 
   /** Reports a failed user callback through the `error` event. */

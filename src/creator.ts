@@ -14,14 +14,23 @@ import { AbortError, BudgetUnavailableError, CreateTimeoutError, PoolDisposedErr
 import type { DestroyReason } from './events.js';
 import type { Hooks } from './hooks.js';
 import { defaults, show, type Limits, type ResolvedOptions } from './options.js';
+import { RateGate } from './rate-gate.js';
 import { PermitSlot, ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
 import { createChannel, type TraceContext } from './tracing.js';
+import type { Countdown } from './timer.js';
 import { isThenable, now } from './util.js';
 import { arrivalCount } from './waiter.js';
 
 /** Who a creation is for: a waiter, `prefill()`, or keep-warm refills and fail-fast probes. */
 export type CreateKind = 'acquire' | 'prefill' | 'background';
+
+/** What a creation resolves with when it succeeded (a failure resolves with its reason, which may be `undefined`). */
+export const CREATED = Symbol('created');
+
+function cancelled(): PoolDisposedError {
+  return new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.');
+}
 
 /** What the creator needs from the pool. */
 export interface CreatorOwner<T> {
@@ -40,7 +49,7 @@ export interface CreatorOwner<T> {
   closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason): void;
   /** A slot was freed: dispatch, and let a dispose finish. */
   slotFreed(): void;
-  /** Places a fresh record: to the oldest waiter, or idle. */
+  /** Places a fresh record (state `returning`): to the oldest waiter, or idle; re-checks retired and disposed. */
   place(record: ResourceRecord<T>): void;
   /**
    * Rejects the oldest waiter with a creation's error (or the budget's, `cause` `'budget'`) if it
@@ -66,10 +75,10 @@ interface PermitWait {
   cancel(reason: unknown): void;
 }
 
-const PREFILL_CANCELLED = 'The pool was disposed before this creation started; prefill() cannot complete.';
-
 /** Why a queued creation did not start: the pool is above a cap that resize() lowered. */
 const OVER_CAP = Symbol('over maxSize after resize()');
+/** Why a queued creation did not start: user code disposed the pool while it waited its turn. */
+const DISPOSED = Symbol('disposed before its factory ran');
 
 export class Creator<T> {
   /** Factory calls in flight, queued ones included; each holds a slot. */
@@ -94,6 +103,8 @@ export class Creator<T> {
   readonly #closer: Closer<T>;
   readonly #stats: StatsRecorder;
   readonly #queue: PQueue;
+  /** `createRatePerSec`: lets factory calls start; `undefined` without a rate limit. */
+  readonly #rateGate: RateGate | undefined;
   /** Creations waiting in the create queue, not started yet. */
   readonly #queued = new Set<{ cancel(): void }>();
   /** Creations waiting for a budget permit, oldest first. Always empty without a budget. */
@@ -127,14 +138,11 @@ export class Creator<T> {
     this.#hooks = hooks;
     this.#closer = closer;
     this.#stats = stats;
-    const rate = o.createRatePerSec;
-    // p-queue bounds creation: `concurrency` factory calls at once, and with a rate, `intervalCap`
-    // starts per `interval` on a sliding window (strict), so a failover cannot start a burst.
-    const intervalCap = rate === Infinity ? Infinity : Math.max(1, Math.round(rate));
-    this.#queue = new PQueue({
-      concurrency: o.createConcurrency,
-      ...(rate === Infinity ? {} : { intervalCap, interval: Math.round((intervalCap / rate) * 1000), strict: true }),
-    });
+    // p-queue bounds creation to `concurrency` factory calls at once; the rate limit, a sliding
+    // window so a failover cannot start a burst, runs on the pool's own unref'd timer (p-queue's
+    // interval timer would keep an idle pool's process alive).
+    this.#queue = new PQueue({ concurrency: o.createConcurrency });
+    this.#rateGate = o.createRatePerSec === Infinity ? undefined : new RateGate(o.createRatePerSec);
   }
 
   /** `clear()`: creations in flight now are closed when they arrive. */
@@ -149,6 +157,8 @@ export class Creator<T> {
     this.#queue.clear();
     for (const queued of this.#queued) queued.cancel();
     this.#queued.clear();
+    // Creations waiting for the rate limit go on at once, and find the pool disposed.
+    if (this.#rateGate !== undefined) for (const start of this.#rateGate.clear()) start();
   }
 
   /** The last caller stopped waiting: a pending retry no longer holds the process. */
@@ -203,8 +213,8 @@ export class Creator<T> {
   }
 
   /**
-   * Starts one factory call holding one slot. Resolves with `undefined` on success or with the
-   * error on failure; never rejects, so no caller can leave a rejection unhandled.
+   * Starts one factory call holding one slot. Resolves with {@link CREATED} on success (or when it
+   * was withdrawn, no longer needed) or with the error on failure; never rejects, so no caller can leave a rejection unhandled.
    */
   create(kind: CreateKind): Promise<unknown> {
     this.creating++;
@@ -273,23 +283,26 @@ export class Creator<T> {
     const owner = this.#owner;
     owner.dispatch();
     owner.checkDrained();
-    return owner.disposing ? new PoolDisposedError('prefill()', PREFILL_CANCELLED) : undefined;
+    // Not needed any more is no failure: prefill() counts it as done.
+    return owner.disposing ? cancelled() : CREATED;
   }
 
   /** Queues the factory call of a creation counted in `creating` (holding its permit, if any). Never rejects. */
   #start(kind: CreateKind, generation: number, slot: PermitSlot<T> | undefined, arrivals: number): Promise<unknown> {
     return new Promise<unknown>((done) => {
       let started = 0;
-      // While queued in p-queue (createConcurrency, createRatePerSec), dispose() can cancel it.
+      // While queued in p-queue (createConcurrency), dispose() can cancel it.
       const queued = {
         cancel: () => {
           void this.#closer.givePermitBack(slot);
-          done(this.#failed(new PoolDisposedError('prefill()', PREFILL_CANCELLED), kind, arrivals));
+          done(this.#failed(cancelled(), kind, arrivals));
         },
       };
       this.#queued.add(queued);
-      const task = (): Promise<T> => {
-        this.#queued.delete(queued);
+      const call = (): Promise<T> => {
+        // User code (a listener, an earlier factory call) may have disposed the pool since this
+        // creation was queued: its factory never runs then.
+        if (this.#owner.disposing) return Promise.reject(DISPOSED);
         // resize() lowered the cap while this waited its turn: it would only be closed on arrival.
         if (this.#owner.size > this.#limits.maxSize) return Promise.reject(OVER_CAP);
         started = now();
@@ -299,17 +312,25 @@ export class Creator<T> {
         }
         return this.#callFactory(slot);
       };
+      const gate = this.#rateGate;
+      const task = (): Promise<T> => {
+        this.#queued.delete(queued);
+        if (gate === undefined) return call();
+        // Holding its concurrency slot, it waits for the rate limit; dispose() lets it go at once.
+        return new Promise<void>((pass) => gate.pass(pass)).then(call);
+      };
       // No abort signal here on purpose: p-queue would race a running factory against it and
       // drop the resource that arrives later. dispose() cancels only the queued ones.
       this.#queue.add(task).then(
-        (resource) => done(this.#created(resource, kind, generation, started, slot)),
+        (resource) => done(this.#created(resource, kind, generation, started, arrivals, slot)),
         (error: unknown) => {
-          if (error !== OVER_CAP) {
-            done(this.#failed(error, kind, arrivals));
+          if (error !== OVER_CAP && error !== DISPOSED) {
+            done(this.#failed(error, kind, arrivals)); // #callFactory gave the permit back
             return;
           }
+          // The factory never ran: the permit goes back here.
           void this.#closer.givePermitBack(slot);
-          done(this.#cancelled(kind));
+          done(error === DISPOSED ? this.#failed(cancelled(), kind, arrivals) : this.#cancelled(kind));
         },
       );
     });
@@ -323,25 +344,24 @@ export class Creator<T> {
   #callFactory(slot: PermitSlot<T> | undefined): Promise<T> {
     const timeoutMs = this.#o.createTimeoutMs;
     return new Promise<T>((resolve, reject) => {
+      const timers = this.#closer.timers;
       let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: Countdown | undefined = undefined;
       const accept = (resource: T): void => {
         if (settled) {
-          // It arrived after its create timeout: never leak it; its permit goes back once it is closed.
+          // It arrived after its create timeout: never leak it (unless it is one the pool has); its
+          // permit goes back once it is closed.
           if (resource !== null && resource !== undefined && !this.#records.has(resource)) void this.#closer.runReleaser(resource, slot);
           else void this.#closer.givePermitBack(slot);
           return;
         }
         settled = true;
-        if (timer !== undefined) clearTimeout(timer);
+        timers.stop(timer);
         if (resource === null || resource === undefined) {
           void this.#closer.givePermitBack(slot);
           reject(new TypeError(`poolkeeper: factory() returned ${String(resource)}; it must return the resource`));
-        } else if (this.#records.has(resource)) {
-          void this.#closer.givePermitBack(slot);
-          reject(new TypeError('poolkeeper: factory() returned a resource that is already in the pool; it must return a new one'));
         } else {
-          resolve(resource);
+          resolve(resource); // checked against the pool's resources when it is registered (#created)
         }
       };
       const fail = (error: unknown): void => {
@@ -350,20 +370,18 @@ export class Creator<T> {
           return;
         }
         settled = true;
-        if (timer !== undefined) clearTimeout(timer);
+        timers.stop(timer);
         void this.#closer.givePermitBack(slot);
         reject(error);
       };
-      if (timeoutMs !== Infinity) {
-        timer = setTimeout(() => {
-          settled = true; // the permit stays with the factory call until it settles (see above)
-          reject(new CreateTimeoutError(timeoutMs));
-        }, timeoutMs);
-        timer.unref?.();
-      }
+      timer = timers.start(timeoutMs, () => {
+        settled = true; // the permit stays with the factory call until it settles (see above)
+        reject(new CreateTimeoutError(timeoutMs));
+      });
       try {
         const result = this.#hooks.factory();
-        if (isThenable(result)) (result as PromiseLike<T>).then(accept, fail);
+        // A thenable is adopted as `await` would: its first settlement counts, nothing after it.
+        if (isThenable(result)) Promise.resolve(result as PromiseLike<T>).then(accept, fail);
         else accept(result);
       } catch (error) {
         fail(error);
@@ -371,7 +389,13 @@ export class Creator<T> {
     });
   }
 
-  #created(resource: T, kind: CreateKind, generation: number, started: number, slot: PermitSlot<T> | undefined): undefined {
+  #created(resource: T, kind: CreateKind, generation: number, started: number, arrivals: number, slot: PermitSlot<T> | undefined): unknown {
+    // Checked here, when it is registered, not when the factory answered: two creations in
+    // flight may return the same object. Its permit goes back: the pool keeps no resource for it.
+    if (this.#records.has(resource)) {
+      void this.#closer.givePermitBack(slot);
+      return this.#failed(new TypeError('poolkeeper: factory() returned a resource that is already in the pool; it must return a new one'), kind, arrivals);
+    }
     this.creating--;
     if (kind !== 'acquire') this.inBackground--;
     this.consecutiveFailures = 0;
@@ -388,22 +412,22 @@ export class Creator<T> {
       record.permit = slot;
       slot.record = record;
     }
+    // On its way in: counted, neither idle nor anyone's, until placed.
+    record.state = 'returning';
     owner.adopt(record);
     this.#stats.created++;
-    if (this.#hooks.listeners.create !== undefined) this.#hooks.emit('create', { resource, durationMs: t - started });
-    if (generation !== this.#generation && !owner.disposing) {
-      owner.closeBorrowed(record, 'cleared');
-      owner.slotFreed();
-      return undefined;
-    }
+    // clear() was called while it was being created: closed on arrival, never handed out.
+    if (generation !== this.#generation) record.retired = 'cleared';
     // Not while disposing: it is closed at once, and the timer would outlive the pool.
     if (lifetime !== Infinity && !owner.disposing) owner.scheduleMaintenance(record.expiresAt, t);
+    if (this.#hooks.listeners.create !== undefined) this.#hooks.emit('create', { resource, durationMs: t - started });
+    // Placing re-checks what the listener may have done (clear(), dispose(), an acquire() now queued).
     owner.place(record);
     // Lost while the factory ran: it still serves the caller it was made for (closing it at once
     // would only start another creation, without end if the budget keeps losing permits), and is
-    // retired after.
+    // retired after. Placing ran user code: revoke() re-checks the record and the pool.
     if (slot?.lost === true) owner.revoke(record);
-    return undefined;
+    return CREATED;
   }
 
   /** `arrivals`: the {@link arrivalCount} reading when the creation was started. */
@@ -426,14 +450,16 @@ export class Creator<T> {
       this.#stats.overCapacity++;
       this.lastError = error;
       this.overCapacity = true;
-      if (kind === 'background') this.#closer.reportError(error, 'create', undefined);
       this.#backOff();
+      // Reported once the state is complete; the listener may call back into the pool.
+      if (kind === 'background') this.#closer.reportError(error, 'create', undefined);
       owner.dispatch();
       return error;
     }
     this.#stats.createFailed++;
     this.consecutiveFailures++;
     this.lastError = error;
+    let report = kind === 'background';
     // Dispatch lets waiters count on any creation in flight, a keep-warm one too: when waiters
     // outnumber the creations started for them, this one was theirs, and so is its error.
     if (kind === 'acquire' || owner.waitingCount > this.creating - this.inBackground) {
@@ -444,12 +470,12 @@ export class Creator<T> {
       // keep-warm creation gets its error. prefill()'s caller gets its own error either way.
       const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
       const rejected = this.#o.onCreateError === 'reject' && owner.rejectOldest(error, arrivedBefore);
-      if (!rejected && kind !== 'prefill') this.#closer.reportError(error, 'create', undefined);
-    } else if (kind === 'background') {
-      this.#closer.reportError(error, 'create', undefined);
+      report = !rejected && kind !== 'prefill';
     }
     if (kind !== 'prefill') this.#backOff();
     if (this.consecutiveFailures >= this.#o.failFastAfter && !this.failingFast) this.#failFast();
+    // Reported once the state is complete; the listener may call back into the pool.
+    if (report) this.#closer.reportError(error, 'create', undefined);
     owner.dispatch();
     return error;
   }
@@ -457,13 +483,14 @@ export class Creator<T> {
   /** The budget granted no permit: the caller the creation was for gets the error; no fail-fast count. */
   #noPermit(error: unknown, kind: CreateKind, arrivals: number): unknown {
     const owner = this.#owner;
+    let report = kind === 'background';
     if (kind === 'acquire' || owner.waitingCount > this.creating - this.inBackground) {
       const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
-      if (!owner.rejectOldest(error, arrivedBefore, 'budget') && kind !== 'prefill') this.#closer.reportError(error, 'budget', undefined);
-    } else if (kind === 'background') {
-      this.#closer.reportError(error, 'budget', undefined);
+      report = !owner.rejectOldest(error, arrivedBefore, 'budget') && kind !== 'prefill';
     }
     if (kind === 'background') this.#backOff();
+    // Reported once the state is complete; the listener may call back into the pool.
+    if (report) this.#closer.reportError(error, 'budget', undefined);
     owner.dispatch();
     return error;
   }
@@ -518,9 +545,10 @@ export class Creator<T> {
     if (owner.validatingCount !== 0) return;
     const { min } = this.#o;
     const limits = this.#limits;
-    while (owner.idleCount + this.inBackground < limits.minIdle && owner.size < limits.maxSize) {
+    // User code run by a creation (the factory) may dispose the pool: re-checked on every turn.
+    while (!owner.disposing && owner.idleCount + this.inBackground < limits.minIdle && owner.size < limits.maxSize) {
       void this.create('background');
     }
-    while (owner.size < min) void this.create('background'); // min <= maxSize: borrowed ones count
+    while (!owner.disposing && owner.size < min) void this.create('background'); // min <= maxSize: borrowed ones count
   }
 }

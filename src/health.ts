@@ -9,10 +9,10 @@ import type { Closer } from './closer.js';
 import { ResetTimeoutError, ValidateTimeoutError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import type { Hooks } from './hooks.js';
-import { show, type Limits, type ResolvedOptions } from './options.js';
+import { show, type ResolvedOptions } from './options.js';
 import type { ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
-import { callWithTimeout, isThenable, now } from './util.js';
+import { isThenable, now, settleWithin } from './util.js';
 import type { Waiter } from './waiter.js';
 
 /** What health checks need from the pool. */
@@ -32,6 +32,8 @@ export interface HealthOwner<T> {
   slotFreed(): void;
   /** Keep-warm: top the idle store up to `minIdle` and live resources up to `min`. */
   refill(): void;
+  /** Decides what happens next (idle resources kept back for a caller may go to the next waiters). */
+  dispatch(): void;
 }
 
 export class Health<T> {
@@ -40,16 +42,9 @@ export class Health<T> {
   readonly #hooks: Hooks<T>;
   readonly #closer: Closer<T>;
   readonly #stats: StatsRecorder;
-  readonly #limits: Limits;
 
-  /** minIdle or min is set: refills run (minIdle may change through resize()). */
-  #keepWarm(): boolean {
-    return this.#limits.minIdle !== 0 || this.#o.min !== 0;
-  }
-
-  constructor(o: ResolvedOptions<T>, owner: HealthOwner<T>, hooks: Hooks<T>, closer: Closer<T>, stats: StatsRecorder, limits: Limits) {
+  constructor(o: ResolvedOptions<T>, owner: HealthOwner<T>, hooks: Hooks<T>, closer: Closer<T>, stats: StatsRecorder) {
     this.#o = o;
-    this.#limits = limits;
     this.#owner = owner;
     this.#hooks = hooks;
     this.#closer = closer;
@@ -71,85 +66,95 @@ export class Health<T> {
     const owner = this.#owner;
     record.state = 'validating';
     owner.serving.add(waiter);
-    let result: boolean | Promise<boolean>;
+    let result: boolean | PromiseLike<boolean>;
+    let thenable: boolean;
     try {
       result = this.#hooks.validate(record.resource);
+      thenable = isThenable(result);
     } catch (error) {
-      result = Promise.reject(error);
-    }
-    if (result === true) {
-      // A synchronous pass (a local "is the socket open" check) hands over at once: no promise,
-      // no timer. Failures still take the asynchronous path below, so that a run of invalid idle
-      // resources never recurses through dispatch.
-      owner.serving.delete(waiter);
-      owner.handOver(record, waiter);
-      if (this.#keepWarm()) owner.refill();
+      // A synchronous answer goes through the same code as an asynchronous one: #validated
+      // re-checks whatever validate() did to the pool (clear, dispose, abort its caller).
+      this.#validated(record, waiter, false, error, true);
       return;
     }
-    const pending = result;
+    if (!thenable) {
+      // A synchronous answer (a local "is the socket open" check): no promise, no timer.
+      this.#answered(record, waiter, result);
+      return;
+    }
     const timeoutMs = this.#o.validateTimeoutMs;
-    callWithTimeout(() => pending, timeoutMs, () => new ValidateTimeoutError(timeoutMs)).then(
-      (valid: unknown) => {
-        if (typeof valid === 'boolean') this.#validated(record, waiter, valid, undefined);
-        // Anything else is a bug in the validator: fail the resource, and say what it returned.
-        else this.#validated(record, waiter, false, new TypeError(`poolkeeper: validate() returned ${show(valid)}; it must return true or false (or a promise of one). The resource was closed as invalid.`));
-      },
-      (error: unknown) => this.#validated(record, waiter, false, error),
+    settleWithin(result, this.#closer.timers, timeoutMs, () => new ValidateTimeoutError(timeoutMs)).then(
+      (valid: unknown) => this.#answered(record, waiter, valid),
+      (error: unknown) => this.#validated(record, waiter, false, error, true),
     );
   }
 
-  #validated(record: ResourceRecord<T>, waiter: Waiter<T>, valid: boolean, error: unknown): void {
+  /** validate() answered `valid`, at once or later: anything but a boolean is a bug in the validator. */
+  #answered(record: ResourceRecord<T>, waiter: Waiter<T>, valid: unknown): void {
+    if (typeof valid === 'boolean') this.#validated(record, waiter, valid, undefined, false);
+    // Fail the resource, and say what it returned.
+    else this.#validated(record, waiter, false, new TypeError(`poolkeeper: validate() returned ${show(valid)}; it must return true or false (or a promise of one). The resource was closed as invalid.`), true);
+  }
+
+  /** The one place a validation ends, whether validate() answered at once or later. */
+  #validated(record: ResourceRecord<T>, waiter: Waiter<T>, valid: boolean, error: unknown, failed: boolean): void {
     if (record.state === 'closed') return; // dispose() closed it meanwhile
     const owner = this.#owner;
     // Retired while being validated (clear(), end of lifetime): never handed out, closed for that reason.
     if (!valid || (record.retired !== undefined && waiter.state === 'serving')) {
-      if (!valid) {
-        this.#stats.validationFailed++;
-        if (error !== undefined) this.#closer.reportError(error, 'validate', record.resource);
-      }
+      if (!valid) this.#stats.validationFailed++;
       owner.closeBorrowed(record, valid ? record.retired! : 'invalid');
       // The caller keeps its place at the head of the queue.
       if (waiter.state === 'serving' && !owner.disposing) owner.requeue(waiter);
+      // Reported once the pool is consistent again, so a listener sees (and may act on) that state.
+      if (failed) this.#closer.reportError(error, 'validate', record.resource);
       owner.slotFreed();
       return;
     }
     if (waiter.state !== 'serving') {
-      // The caller left (timeout, abort, dispose) while we validated: the resource goes on.
+      // The caller left (timeout, abort, dispose) while it was validated: the resource goes on.
       owner.giveBack(record, false);
       return;
     }
     owner.handOver(record, waiter);
-    if (this.#keepWarm()) owner.refill(); // now it is out: top the idle store up
+    // Now it is out: resources kept idle for this caller may go to the next waiters, and the
+    // idle store is topped up.
+    owner.dispatch();
   }
 
   /** Runs `reset` on a released resource (counted in `borrowed`), then gives it back. */
   resetThenReturn(record: ResourceRecord<T>): void {
     record.state = 'returning';
     const timeoutMs = this.#o.resetTimeoutMs;
-    let result: void | Promise<void>;
+    let result: void | PromiseLike<void>;
+    let thenable: boolean;
     try {
       result = this.#hooks.reset(record.resource);
+      thenable = isThenable(result);
     } catch (error) {
       this.#resetFailed(record, error);
       return;
     }
-    const mayValidate = this.#o.validateIdleAfterMs === 0;
-    if (!isThenable(result)) {
-      this.#owner.giveBack(record, mayValidate);
+    if (!thenable) {
+      this.#resetDone(record);
       return;
     }
-    callWithTimeout(() => result, timeoutMs, () => new ResetTimeoutError(timeoutMs)).then(
-      () => {
-        if (record.state !== 'closed') this.#owner.giveBack(record, mayValidate);
-      },
+    settleWithin(result, this.#closer.timers, timeoutMs, () => new ResetTimeoutError(timeoutMs)).then(
+      () => this.#resetDone(record),
       (error: unknown) => this.#resetFailed(record, error),
     );
   }
 
+  /** The one place a reset ends well, whether reset() answered at once or later. */
+  #resetDone(record: ResourceRecord<T>): void {
+    if (record.state === 'closed') return; // dispose() closed it meanwhile
+    this.#owner.giveBack(record, this.#o.validateIdleAfterMs === 0);
+  }
+
   #resetFailed(record: ResourceRecord<T>, error: unknown): void {
     if (record.state === 'closed') return;
-    this.#closer.reportError(error, 'reset', record.resource);
     this.#owner.closeBorrowed(record, 'invalid');
+    this.#closer.reportError(error, 'reset', record.resource); // once the pool is consistent again
     this.#owner.slotFreed();
   }
 }

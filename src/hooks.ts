@@ -52,8 +52,9 @@ export class Hooks<T> {
   /**
    * The user's `validate`. Pool state: the resource is counted in `borrowed`, its record is
    * `validating`, and the waiter it is meant for is out of the queue and in the serving set.
-   * When it settles, the waiter and the record may have changed (timeout, abort, dispose,
-   * clear): the pool re-checks both. Only called when `validate` was given.
+   * When it answers, at once or later (both go through the same code), the waiter and the record
+   * may have changed (timeout, abort, dispose, clear): the pool re-checks both. Only called when
+   * `validate` was given.
    */
   validate(resource: T): boolean | Promise<boolean> {
     return this.#o.validate!(resource);
@@ -106,12 +107,17 @@ export class Hooks<T> {
   /**
    * Calls the listeners of `name`, each in a try/catch (a throwing listener is reported as an
    * uncaught exception on a microtask, never into the pool). Pool state, by event:
-   * - `create`: the record is registered and counted in `borrowed`, not yet placed or handed out.
-   * - `acquire`: the record is `borrowed` and counted; the caller's promise is not settled yet.
-   * - `release`: counted in `released` stats, the record still `borrowed` (not yet reset or placed).
+   * - `create`: the record is registered, counted in `borrowed` and `returning` (nobody's:
+   *   release/destroy of it throw NotBorrowedError), not yet placed; placing re-checks `clear()`,
+   *   `dispose()` and the queue afterwards.
+   * - `acquire`: the record is `borrowed` and counted; the caller's promise is resolved (its
+   *   continuation runs after the listeners).
+   * - `release`: counted in `released` stats, the record `returning` (not the caller's any more,
+   *   not yet reset or placed; release/destroy of it throw NotBorrowedError); the return path
+   *   re-checks afterwards.
    * - `destroy`: the record is closed and out of the records; its releaser is not queued yet.
-   * - `error`: the failure is counted in the stats; the failed operation may not have finished
-   *   its bookkeeping (a failed `validate` or `reset` is reported before the resource is closed).
+   * - `error`: the failure is counted and its bookkeeping done (a failed `validate` or `reset`
+   *   is reported after the resource is closed and the caller requeued).
    * - `leak`: the record is marked reported; the resource is still borrowed.
    */
   emit<K extends keyof PoolEvents<T>>(name: K, event: PoolEvents<T>[K]): void {

@@ -99,8 +99,9 @@ export class Housekeeper<T> {
       for (const record of expired) this.#closer.close(record, 'recycled');
     }
     if (o.idleTimeoutMs !== Infinity) {
-      // Never below minIdle idle, nor below min live (idle + borrowed + being created).
-      for (let oldest = idle.peekFront(); oldest !== undefined && idle.length > this.#limits.minIdle && this.#owner.size > o.min; oldest = idle.peekFront()) {
+      // Never below minIdle idle, nor below min live (idle + borrowed + being created); closing
+      // runs user code, which may dispose the pool: re-checked on every turn.
+      for (let oldest = idle.peekFront(); oldest !== undefined && idle.length > this.#limits.minIdle && this.#owner.size > o.min && !this.#owner.disposing; oldest = idle.peekFront()) {
         const evictAt = oldest.idleSince + o.idleTimeoutMs;
         if (evictAt - t >= 1) {
           if (evictAt < next) next = evictAt;
@@ -112,6 +113,9 @@ export class Housekeeper<T> {
     }
     const retryAt = this.#creator.retryDeadline(t);
     if (retryAt < next) next = retryAt;
+    // Closing ran user code ('destroy' and 'leak' listeners, releasers), which may have disposed
+    // the pool: a disposed pool arms no timer.
+    if (this.#owner.disposing) return;
     this.#timer.schedule(next, t);
     this.#owner.dispatch();
     if (this.#creator.failingFast && this.#limits.minIdle === 0 && o.min === 0) this.#creator.refill(); // the probe

@@ -59,20 +59,25 @@ export class Lease<T> implements AsyncDisposable {
   }
 }
 
-/** The part of an {@link ObjectPool} a {@link SyncLease} needs. */
+/** The part of an {@link ObjectPool} a {@link SyncLease} needs, bound to one borrow. */
 export interface SyncLeaseOwner<T> {
   release(resource: T): void;
+  /** True while `resource` is still out on the borrow this lease was made for. */
   isBorrowed(resource: T): boolean;
 }
 
-/** An object borrowed from an {@link ObjectPool}; `using lease = pool.borrow()` releases it at block end. */
+/**
+ * An object borrowed from an {@link ObjectPool}; `using lease = pool.borrow()` releases it at
+ * block end. It acts on its own borrow only: an object given back directly and lent again belongs
+ * to its new holder.
+ */
 export class SyncLease<T> implements Disposable {
   readonly #owner: SyncLeaseOwner<T>;
   #done = false;
 
   /** @internal */
   constructor(
-    /** The borrowed object (named as in {@link Lease.resource}). */
+    /** The borrowed object (named as on {@link Lease}). */
     readonly resource: T,
     owner: SyncLeaseOwner<T>,
   ) {
@@ -93,11 +98,16 @@ export class SyncLease<T> implements Disposable {
     return this.#done;
   }
 
-  /** Gives the object back. @throws NotBorrowedError if the lease is already done. */
+  /**
+   * Gives the object back.
+   * @throws NotBorrowedError if the lease is already done, or the object was given back directly
+   * (and maybe lent to someone else since).
+   */
   release(): void {
     if (this.#done) throw new NotBorrowedError('lease.release()', 'released');
-    this.#owner.release(this.resource);
+    if (!this.#owner.isBorrowed(this.resource)) throw new NotBorrowedError('lease.release()', 'released');
     this.#done = true;
+    this.#owner.release(this.resource);
   }
 
   /** Releases the object unless the lease is done or it was given back to the pool directly. */

@@ -43,8 +43,12 @@ export class ObjectPool<T> {
   readonly #maxIdle: number;
   /** Idle objects; LIFO keeps the most recently used (cache-warm) ones in play. */
   readonly #idle: T[] = [];
-  /** Objects out: O(1) double-release and foreign-object detection. */
-  readonly #borrowed = new Set<T>();
+  /**
+   * Objects out, each with the number of its borrow: O(1) double-release and foreign-object
+   * detection, and a lease or `use()` can tell its own borrow from a later one of the same object.
+   */
+  readonly #borrowed = new Map<T, number>();
+  #borrows = 0;
 
   /** @throws TypeError or RangeError naming the option, when an option is invalid. */
   constructor(options: ObjectPoolOptions<T>) {
@@ -68,7 +72,7 @@ export class ObjectPool<T> {
   /** An idle object, or a new one. Never blocks. */
   acquire(): T {
     const resource = this.#idle.length === 0 ? this.#build() : this.#idle.pop()!;
-    this.#borrowed.add(resource);
+    this.#borrowed.set(resource, ++this.#borrows);
     return resource;
   }
 
@@ -92,16 +96,26 @@ export class ObjectPool<T> {
   use<R>(fn: (resource: T) => R): R {
     if (typeof fn !== 'function') throw new TypeError(`poolkeeper: use() argument "fn" must be a function; got ${show(fn)}`);
     const resource = this.acquire();
+    const borrow = this.#borrows;
     try {
       return fn(resource);
     } finally {
-      if (this.#borrowed.has(resource)) this.release(resource);
+      // Only this borrow: if fn gave the object back and it was lent again, it is someone else's.
+      if (this.#borrowed.get(resource) === borrow) this.release(resource);
     }
   }
 
-  /** A {@link SyncLease} for `using lease = pool.borrow()`. */
+  /**
+   * A {@link SyncLease} for `using lease = pool.borrow()`. The lease acts on this borrow only: an
+   * object given back directly and lent again belongs to its new holder.
+   */
   borrow(): SyncLease<T> {
-    return new SyncLease(this.acquire(), this);
+    const resource = this.acquire();
+    const borrow = this.#borrows;
+    return new SyncLease(resource, {
+      release: (r) => this.release(r),
+      isBorrowed: (r) => this.#borrowed.get(r) === borrow,
+    });
   }
 
   /** Drops every idle object. */

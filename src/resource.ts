@@ -24,7 +24,9 @@ export class PermitSlot<T> {
  * - `idle`: in the idle store, ready to hand out.
  * - `borrowed`: held by a caller.
  * - `validating`: taken for a caller and being checked by `validate`.
- * - `returning`: released, `reset` running before it may be reused.
+ * - `returning`: on its way into the idle store (or to a waiter): just released (the `release`
+ *   event, then `reset`), or just created (the `create` event). Nobody holds it, so `release()` and
+ *   `destroy()` of it throw `NotBorrowedError`.
  * - `closed`: out of the pool; its releaser has been called or queued.
  */
 export type ResourceState = 'idle' | 'borrowed' | 'validating' | 'returning' | 'closed';
@@ -52,6 +54,8 @@ export class ResourceRecord<T> {
   uses = 0;
   /** The budget permit it was created under, if the pool has a budget. */
   permit: PermitSlot<T> | undefined = undefined;
+  /** Idle only because it was kept back for callers being validated, fresh: handed out unvalidated. */
+  fresh = false;
 
   constructor(
     readonly resource: T,

@@ -15,6 +15,7 @@ import type { DestroyReason } from './events.js';
 import type { Housekeeper } from './housekeeper.js';
 import { checkDuration, show } from './options.js';
 import type { ResourceRecord } from './resource.js';
+import { Countdown } from './timer.js';
 import { now } from './util.js';
 
 /** What shutdown needs from the pool. */
@@ -93,17 +94,15 @@ export class Shutdown<T> {
       // Serve the callers already waiting first; timeoutMs bounds the drain and the shutdown together.
       const deadline = now() + timeoutMs;
       this.#promise = new Promise<void>((resolve) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
+        let timer: Countdown | undefined;
         const served = (): void => {
           owner.whenNonePending(undefined);
-          if (timer !== undefined) clearTimeout(timer);
+          timer?.cancel();
           resolve();
         };
         owner.whenNonePending(served);
-        if (timeoutMs !== Infinity) {
-          timer = setTimeout(served, timeoutMs);
-          timer.unref?.();
-        }
+        // Held: a pending dispose() settles when its bound ends.
+        if (timeoutMs !== Infinity) timer = new Countdown(timeoutMs, served, true);
       }).then(() => this.#shutDown(timeoutMs === Infinity ? Infinity : Math.max(deadline - now(), 1)));
       return this.#promise;
     }
@@ -114,13 +113,23 @@ export class Shutdown<T> {
   /** The shutdown proper: stop creating and maintaining, reject the waiters left, close the idle. */
   #shutDown(timeoutMs: number): Promise<void> {
     this.#owner.markDisposing();
+    // The promise exists before any user code runs below (a 'destroy' listener, a releaser): a
+    // dispose() from there returns it. Draining starts once this call has done its part.
+    let begin!: () => void;
+    const begun = new Promise<void>((resolve) => (begin = resolve));
+    const drained = begun.then(() => this.#drain(timeoutMs));
+    this.#promise ??= drained; // after a drain of waiters, #promise already leads here
+    // Until it resolves, dispose() keeps the process alive through the timers that bound what it
+    // waits for (releasers, creations in flight, its own timeoutMs): it always settles.
+    this.#closer.timers.hold(true);
     // Creations still queued (not started) are dropped: their factory never runs. Those running
     // finish, and what they create is closed on arrival.
     this.#creator.cancelQueued();
     this.#housekeeper.cancel();
     this.#owner.abandonWaiters();
     for (const record of this.#idle.drain()) this.#closer.close(record, 'disposed');
-    return this.#drain(timeoutMs);
+    begin();
+    return drained;
   }
 
   /** True (once) if `resource` was closed by the forced close while borrowed: its release is a no-op. */
@@ -140,18 +149,16 @@ export class Shutdown<T> {
   async #drain(timeoutMs: number): Promise<void> {
     if (this.#owner.borrowedCount > 0 || this.#creator.creating > 0) {
       await new Promise<void>((resolve) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
+        let timer: Countdown | undefined;
         this.#onDrained = () => {
-          if (timer !== undefined) clearTimeout(timer);
+          timer?.cancel();
           resolve();
         };
-        if (timeoutMs !== Infinity) {
-          timer = setTimeout(() => this.#forceClose(), timeoutMs);
-          timer.unref?.();
-        }
+        if (timeoutMs !== Infinity) timer = new Countdown(timeoutMs, () => this.#forceClose(), true);
       });
     }
     await this.#closer.settled();
+    this.#closer.timers.hold(false); // a disposed pool holds nothing (a creation it stopped waiting for may still run)
   }
 
   /** The drain timed out: close what is still out, and stop waiting for creations in flight. */

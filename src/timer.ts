@@ -1,18 +1,48 @@
 /**
- * One `setTimeout` armed for the earliest of a moving set of deadlines. `schedule(at)` re-arms
- * only when `at` is earlier than what is armed, so adding later deadlines costs a comparison.
- * When it fires, the owner recomputes what is due and schedules the next deadline itself.
- * The timer is `unref()`'d: it never keeps the process alive.
+ * The pool's timers. Two rules hold for every one of them:
+ *
+ * - A timer fires when its duration says. `setTimeout` fires a delay above 2^31−1 ms (about
+ *   24.8 days) after 1 ms; a longer timer here is armed in steps of at most that and re-armed
+ *   until its deadline is reached.
+ * - A timer never keeps the process alive, unless its owner holds it (`hold(true)`): the pool
+ *   does so only while someone awaits what the timer will settle (a waiter with a finite
+ *   timeout, a pending `dispose()`).
  *
  * @internal
  */
 
-// setTimeout fires at once for delays above 2^31-1 ms; cap it and let the owner re-arm.
-const MAX_DELAY_MS = 2_147_483_647;
+/** The longest delay `setTimeout` honours. */
+export const MAX_DELAY_MS = 2_147_483_647;
 
+// Clock for deadlines. Read through the global at call time so that fake timers (which replace
+// `performance`) drive it in tests.
+function now(): number {
+  return performance.now();
+}
+
+type Handle = ReturnType<typeof setTimeout>;
+
+/**
+ * Clears `handle`. Node keeps the list of a cleared *unref'd* timer until its delay would have
+ * elapsed (it expects such timers to come back), so re-arming with ever-different long delays
+ * piled up one list per re-arm, for up to an hour. Ref'ing first makes clearTimeout drop the
+ * list; nothing runs in between, so the process is never held open.
+ */
+export function dropTimer(handle: Handle): void {
+  handle.ref?.(); // fake timers may lack ref/unref
+  clearTimeout(handle);
+}
+
+/**
+ * One `setTimeout` armed for the earliest of a moving set of deadlines. `schedule(at)` re-arms
+ * only when `at` is earlier than what is armed, so adding later deadlines costs a comparison.
+ * When it fires, the owner recomputes what is due and schedules the next deadline itself (a
+ * deadline beyond {@link MAX_DELAY_MS} fires early, and the owner finds nothing due yet).
+ */
 export class DeadlineTimer {
-  #handle: ReturnType<typeof setTimeout> | undefined = undefined;
+  #handle: Handle | undefined = undefined;
   #at = Infinity;
+  #held = false;
   readonly #onFire: () => void;
 
   constructor(onFire: () => void) {
@@ -35,22 +65,75 @@ export class DeadlineTimer {
       this.#at = Infinity;
       this.#onFire();
     }, delay);
-    this.#handle.unref?.(); // fake timers may lack unref
+    if (!this.#held) this.#handle.unref?.();
   }
 
+  /** Whether the armed timer (and any armed later) keeps the process alive. */
+  hold(on: boolean): void {
+    if (this.#held === on) return;
+    this.#held = on;
+    if (this.#handle === undefined) return;
+    if (on) this.#handle.ref?.();
+    else this.#handle.unref?.();
+  }
+
+  /** Disarms it; it no longer holds the process either. */
   cancel(): void {
     this.#clear();
     this.#handle = undefined;
     this.#at = Infinity;
+    this.#held = false;
   }
 
-  // Node keeps the list of a cleared *unref'd* timer until its delay would have elapsed (it
-  // expects such timers to come back), so re-arming with ever-different long delays piled up one
-  // list per re-arm, for up to an hour. Ref'ing first makes clearTimeout drop the list; nothing
-  // runs in between, so the process is never held open.
   #clear(): void {
+    if (this.#handle !== undefined) dropTimer(this.#handle);
+  }
+}
+
+/**
+ * A one-shot timer for any duration ≥ 0 (`Infinity` never fires): `onFire` runs once, `ms`
+ * after it was made, unless cancelled first. Unref'd unless held.
+ */
+export class Countdown {
+  #handle: Handle | undefined = undefined;
+  #held = false;
+  readonly #at: number;
+  readonly #onFire: () => void;
+
+  constructor(ms: number, onFire: () => void, held = false) {
+    this.#onFire = onFire;
+    this.#held = held;
+    this.#at = now() + ms;
+    if (ms !== Infinity) this.#arm(ms);
+  }
+
+  /** Whether it keeps the process alive until it fires. */
+  hold(on: boolean): void {
+    this.#held = on;
     if (this.#handle === undefined) return;
-    this.#handle.ref?.();
-    clearTimeout(this.#handle);
+    if (on) this.#handle.ref?.();
+    else this.#handle.unref?.();
+  }
+
+  cancel(): void {
+    if (this.#handle === undefined) return;
+    dropTimer(this.#handle);
+    this.#handle = undefined;
+  }
+
+  #arm(delay: number): void {
+    this.#handle = setTimeout(() => this.#fire(), Math.min(Math.max(Math.ceil(delay), 0), MAX_DELAY_MS));
+    if (!this.#held) this.#handle.unref?.();
+  }
+
+  #fire(): void {
+    // Timers have millisecond resolution: less than 1 ms left counts as reached.
+    const left = this.#at - now();
+    if (left >= 1) {
+      this.#arm(left); // a step of a long timer
+      return;
+    }
+    this.#handle = undefined;
+    this.#onFire();
   }
 }

@@ -1,3 +1,5 @@
+import { Countdown } from './timer.js';
+
 /**
  * Small helpers shared by the pool's modules.
  *
@@ -12,34 +14,61 @@ export function now(): number {
   return performance.now();
 }
 
+/** Reading `then` may throw (a getter): call it inside a try. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /**
- * Runs `fn` and settles with its outcome, or with `onTimeout()` after `timeoutMs`. Never throws
- * synchronously; the returned promise rejects with whatever `fn` threw or rejected with.
+ * The timers that bound user callbacks (create, validate, reset and destroy timeouts). They never
+ * keep the process alive, except while `dispose()` waits on what they bound ({@link CallTimers.hold}).
  */
-export function callWithTimeout<R>(fn: () => R | PromiseLike<R>, timeoutMs: number, onTimeout: () => Error): Promise<R> {
-  let result: R | PromiseLike<R>;
-  try {
-    result = fn();
-  } catch (error) {
-    return Promise.reject(error);
+export class CallTimers {
+  readonly #live = new Set<Countdown>();
+  #held = false;
+
+  /** A timer for `ms` (`Infinity`: none), forgotten once it fires or is stopped. */
+  start(ms: number, onFire: () => void): Countdown | undefined {
+    if (ms === Infinity) return undefined;
+    const timer: Countdown = new Countdown(ms, () => {
+      this.#live.delete(timer);
+      onFire();
+    }, this.#held);
+    this.#live.add(timer);
+    return timer;
   }
-  if (!isThenable(result)) return Promise.resolve(result);
-  if (timeoutMs === Infinity) return Promise.resolve(result);
+
+  stop(timer: Countdown | undefined): void {
+    if (timer === undefined) return;
+    timer.cancel();
+    this.#live.delete(timer);
+  }
+
+  /** Whether these timers (and those started later) keep the process alive. */
+  hold(on: boolean): void {
+    this.#held = on;
+    for (const timer of this.#live) timer.hold(on);
+  }
+}
+
+/**
+ * Settles with the outcome of `result` (a callback's answer, already obtained), or with
+ * `onTimeout()` after `timeoutMs`. A thenable is adopted as `await` would (its first settlement
+ * counts; a `then` that throws afterwards is ignored).
+ */
+export function settleWithin<R>(result: R | PromiseLike<R>, timers: CallTimers, timeoutMs: number, onTimeout: () => Error): Promise<R> {
+  const adopted = Promise.resolve(result);
+  if (timeoutMs === Infinity) return adopted;
   return new Promise<R>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-    timer.unref?.();
-    result.then(
+    const timer = timers.start(timeoutMs, () => reject(onTimeout()));
+    adopted.then(
       (value) => {
-        clearTimeout(timer);
+        timers.stop(timer);
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        timers.stop(timer);
         reject(error);
       },
     );

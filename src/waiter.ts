@@ -24,9 +24,16 @@ export function arrivalCount(): number {
   return arrivals;
 }
 
+/** The longest delay `setTimeout` honours; a longer one fires after 1 ms. */
+const MAX_DELAY_MS = 2_147_483_647;
+
 function onTimer<T>(waiter: Waiter<T>): void {
   waiter.timer = undefined;
-  waiter.owner.onWaiterTimeout(waiter);
+  // A timeout above MAX_DELAY_MS is armed in steps (and timers have millisecond resolution:
+  // less than 1 ms left counts as reached).
+  const left = waiter.deadline - performance.now();
+  if (left >= 1) waiter.armTimer(left);
+  else waiter.owner.onWaiterTimeout(waiter);
 }
 
 export class Waiter<T> {
@@ -69,10 +76,12 @@ export class Waiter<T> {
     return this.enqueuedAt + this.timeoutMs;
   }
 
-  /** Arms a timer of its own (per-call timeouts). The timer never keeps the process alive. */
+  /**
+   * Arms a timer of its own (per-call timeouts). It keeps the process alive while the caller
+   * waits: every acquire with a finite timeout settles (the timer goes when the waiter settles).
+   */
   armTimer(delayMs: number): void {
-    this.timer = setTimeout(onTimer<T>, delayMs, this);
-    this.timer.unref?.();
+    this.timer = setTimeout(onTimer<T>, Math.min(Math.ceil(delayMs), MAX_DELAY_MS), this);
   }
 
   /** Abort listener. */
@@ -88,10 +97,7 @@ export class Waiter<T> {
     if (this.state === 'settled') return false;
     this.state = 'settled';
     if (this.timer !== undefined) {
-      // Node keeps a cleared unref'd timer's list until its delay would have run out; ref'ing it
-      // first frees it now (see DeadlineTimer). Only per-call timeouts have a timer here.
-      this.timer.ref?.();
-      clearTimeout(this.timer);
+      clearTimeout(this.timer); // ref'd, so Node drops its list at once (see dropTimer)
       this.timer = undefined;
     }
     if (this.signal !== undefined) this.signal.removeEventListener('abort', this);

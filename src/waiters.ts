@@ -47,6 +47,7 @@ export class Waiters<T> {
       waiter.sharedDeadline = true;
       this.#deadlines.push(waiter);
       this.#timer.schedule(t + timeoutMs, t);
+      this.#timer.hold(true); // a waiter with a finite timeout keeps the process alive
     } else {
       waiter.armTimer(timeoutMs);
     }
@@ -66,6 +67,7 @@ export class Waiters<T> {
     if (waiter.sharedDeadline) {
       waiter.sharedDeadline = false;
       this.#deadlines.forget();
+      if (this.#deadlines.length === 0) this.#timer.hold(false); // no finite timeout left to honour
     }
     return true;
   }
@@ -128,5 +130,6 @@ export class Waiters<T> {
       waiter.sharedDeadline = false;
       this.#onTimeout(waiter);
     }
+    this.#timer.hold(false); // every waiter with a shared deadline has left
   }
 }

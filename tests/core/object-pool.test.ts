@@ -86,3 +86,37 @@ describe('ObjectPool', () => {
     expect([fromObjectPool.constructor, fromObjectPool.message]).toEqual([fromAsyncPool.constructor, fromAsyncPool.message]);
   });
 });
+
+describe('ObjectPool acts on this borrow only', () => {
+  test("a lease disposed after its object was given back and lent again leaves the new holder's borrow alone", () => {
+    const pool = new ObjectPool({ factory: () => ({}) });
+    const lease = pool.borrow();
+    pool.release(lease.resource); // given back directly
+    const other = pool.acquire(); // the same object, now someone else's
+    expect(other).toBe(lease.resource);
+    lease[Symbol.dispose]();
+    expect(pool.isBorrowed(other)).toBe(true);
+    expect(pool.acquire()).not.toBe(other);
+  });
+
+  test('a lease released after its object was lent again throws and leaves the new holder alone', () => {
+    const pool = new ObjectPool({ factory: () => ({}) });
+    const lease = pool.borrow();
+    pool.release(lease.resource);
+    const other = pool.acquire();
+    expect(() => lease.release()).toThrow(NotBorrowedError);
+    expect(pool.isBorrowed(other)).toBe(true);
+  });
+
+  test("use() does not release the object when fn gave it back and it was lent again", () => {
+    const pool = new ObjectPool({ factory: () => ({}) });
+    let kept: object | undefined;
+    pool.use((o) => {
+      pool.release(o);
+      kept = pool.acquire(); // the same object, lent again inside fn
+      expect(kept).toBe(o);
+    });
+    expect(pool.isBorrowed(kept!)).toBe(true);
+    expect(pool.acquire()).not.toBe(kept);
+  });
+});

@@ -102,7 +102,7 @@ describe('with real timers', () => {
     return handles.filter((h) => h.hasRef() && !(h as unknown as { _destroyed: boolean })._destroyed);
   }
 
-  test('every timer the pool arms is unref\'d', async () => {
+  test('a timer keeps the process alive only while someone awaits what it settles', async () => {
     const control = recordPoolTimers();
     const ref = setTimeout(() => {}, 60_000); // the measurement sees an armed ref'd timer...
     control.restore();
@@ -126,6 +126,9 @@ describe('with real timers', () => {
       const a = await pool.acquire();
       const b = await pool.acquire();
       pool.release(b);
+      // Lifetimes, idle eviction, leak detection: an idle pool holds nothing.
+      expect(timers.handles.length).toBeGreaterThanOrEqual(1);
+      expect(keepingAlive(timers.handles)).toEqual([]);
       const validating = outcome(pool.acquire({ timeoutMs: 60_000 })); // per-call wait timer
       const creatingOne = outcome(pool.acquire()); // shared wait timer
       const destroyed = pool.destroy(a); // destroy timer
@@ -133,14 +136,17 @@ describe('with real timers', () => {
       expect(pool.creating).toBe(1);
       // maintenance, per-call wait, shared wait, create, validate and destroy timers...
       expect(timers.handles.length).toBeGreaterThanOrEqual(6);
-      // ...and none keeps the process alive.
-      expect(keepingAlive(timers.handles)).toEqual([]);
+      // ...of which the two waiters' timers hold the process: each acquire will settle.
+      expect(keepingAlive(timers.handles)).toHaveLength(2);
       const before = timers.handles.length;
-      const disposed = pool.dispose({ timeoutMs: 60_000 }); // the dispose timer
+      const disposed = pool.dispose({ timeoutMs: 60_000 }); // the dispose timer, once draining begins
+      await new Promise((resolve) => setImmediate(resolve));
       expect(timers.handles.length).toBe(before + 1);
-      expect(keepingAlive(timers.handles)).toEqual([]);
       expect((await validating).ok).toBe(false);
       expect((await creatingOne).ok).toBe(false);
+      // The waiters are gone; dispose() holds the process through its timer and those that bound
+      // what it waits for (the creation, the validation, the releaser).
+      expect(keepingAlive(timers.handles)).toHaveLength(4);
       hanging.resolve(true);
       creation.resolve({ id: 3 });
       closing.resolve();

@@ -19,6 +19,15 @@
  * 5. After `dispose()` resolves, every resource the factory returned went to the releaser exactly
  *    once and no timer of the pool remains.
  * 6. No unhandled rejection and no uncaught exception.
+ * 7. The timer rule: while an `acquire()` with a finite timeout is pending, some timer of the pool
+ *    keeps the process alive (is ref'd); with none pending, none does (a pending `dispose()` may
+ *    hold the timers that bound it).
+ *
+ * User code calls back into the pool ({@link Reentry}): listeners, the factory, validate, reset and
+ * the releaser may synchronously acquire, release, destroy, abort a caller, clear or dispose, or
+ * try to release or destroy the very resource they were called about (which nobody holds then:
+ * the pool must refuse with NotBorrowedError). The factory may also return a resource already in
+ * the pool, or a thenable that fulfils twice.
  *
  * Violations found inside callbacks are recorded, never thrown there (a throw inside a pool
  * callback would be swallowed or re-thrown elsewhere), and reported by the next check.
@@ -63,12 +72,35 @@ export type Outcome =
   | 'lateFail'
   | 'okTicks' // settles after TICKS promise callbacks, with no timer: races the pool's own promise chains
   | 'failTicks'
-  | 'falseTicks';
+  | 'falseTicks'
+  | 'dup' // factory only: returns a resource already in the pool (at once); 'ok' when there is none
+  | 'twice'; // factory only: a thenable that fulfils twice, then rejects, then throws from then()
 
 /** Outcomes of the factory, the releaser and reset. */
 export const PLAIN_OUTCOMES: readonly Outcome[] = ['ok', 'okAsync', 'throw', 'reject', 'hang', 'slowOk', 'slowFail', 'lateOk', 'lateFail', 'okTicks', 'failTicks'];
 /** Outcomes of validate. */
 export const VALIDATE_OUTCOMES: readonly Outcome[] = [...PLAIN_OUTCOMES, 'false', 'falseAsync', 'slowFalse', 'falseTicks'];
+/** Outcomes of the factory, misbehaving ones included. */
+export const FACTORY_OUTCOMES: readonly Outcome[] = [...PLAIN_OUTCOMES, 'dup', 'twice'];
+
+/** Where user code runs: an event listener, or a callback of the pool. */
+export type Point = 'create' | 'acquire' | 'release' | 'destroy' | 'factory' | 'validate' | 'reset' | 'releaser';
+/** What user code calls on the pool, synchronously, at a {@link Point}. */
+export type Nested =
+  | { readonly t: 'acquire'; readonly timeoutMs: number | undefined }
+  | { readonly t: 'release'; readonly k: number }
+  | { readonly t: 'destroy'; readonly k: number }
+  | { readonly t: 'abort'; readonly k: number }
+  | { readonly t: 'clear' }
+  | { readonly t: 'dispose' }
+  /** release() or destroy() of the resource the point is about, which nobody holds there. */
+  | { readonly t: 'same'; readonly op: 'release' | 'destroy' };
+/** User code at `at` runs `cmd`, the first `times` times it is reached. */
+export interface Reentry {
+  readonly at: Point;
+  readonly cmd: Nested;
+  readonly times: number;
+}
 
 /** Promise callbacks a `*Ticks` call takes to settle: more than a creation takes through the pool. */
 const TICKS = 25;
@@ -116,6 +148,8 @@ export interface Scripts {
   readonly releaser: readonly Outcome[];
   readonly validate: readonly Outcome[];
   readonly reset: readonly Outcome[];
+  /** User code that calls back into the pool; none when absent. */
+  readonly reentry?: readonly Reentry[];
 }
 
 /** What the body passed to `use()` does with the resource. */
@@ -178,6 +212,13 @@ interface ResInfo {
   accepted: boolean;
   destroyed: DestroyReason | undefined;
   releaserCalls: number;
+  /**
+   * Times it entered the pool, at least 1 once accepted: a factory may return ('dup') a resource
+   * the pool closed in the meantime, which then enters the pool anew and is closed again.
+   */
+  lives: number;
+  /** The factory call of its latest entry into the pool (the dup's, for a second life). */
+  entry: Call;
   /** Handed out ('acquire' event) and not given back since. */
   outstanding: boolean;
   holder: Acq | undefined;
@@ -204,6 +245,8 @@ interface Acq {
   readonly deadline: number;
   readonly controller: AbortController | undefined;
   abortedByTest: boolean;
+  /** Aborted by user code the pool ran: maybe after its hand-out, which the abort came too late for. */
+  abortedAtHandOut: boolean;
   state: 'pending' | 'held' | 'done' | 'rejected';
   settledStep: number;
   resource: Res | undefined;
@@ -297,6 +340,46 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+type TimerHandle = ReturnType<typeof setTimeout>;
+
+/**
+ * Timers alive in the sandbox (armed, not yet fired or cleared), and those of them that are the
+ * test's own; the rest are the pool's (and p-queue's, on its behalf). Fake timers implement
+ * `hasRef()`, so invariant 7 can ask which of them would keep a real process alive.
+ */
+const liveTimers = new Set<TimerHandle>();
+const ownTimers = new WeakSet<TimerHandle>();
+
+/** Wraps the (fake) setTimeout/clearTimeout so that {@link liveTimers} knows what is armed. */
+function trackTimers(): () => void {
+  const g = globalThis as unknown as { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+  const fakeSet = g.setTimeout;
+  const fakeClear = g.clearTimeout;
+  const wrappedSet = (fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]): TimerHandle => {
+    const handle: TimerHandle = fakeSet((...a: unknown[]) => {
+      liveTimers.delete(handle);
+      fn(...a);
+    }, ms, ...args);
+    liveTimers.add(handle);
+    return handle;
+  };
+  g.setTimeout = wrappedSet as unknown as typeof setTimeout;
+  g.clearTimeout = ((handle: TimerHandle | undefined) => {
+    if (handle !== undefined) liveTimers.delete(handle);
+    fakeClear(handle);
+  }) as typeof clearTimeout;
+  return () => {
+    g.setTimeout = fakeSet;
+    g.clearTimeout = fakeClear;
+    liveTimers.clear();
+  };
+}
+
+/** A timer of the test's own, left out of invariant 7. */
+function ownTimeout(fn: () => void, ms: number): void {
+  ownTimers.add(setTimeout(fn, ms));
+}
+
 /** A small deterministic PRNG, so `Math.random` inside the pool replays with the seed. */
 export const seededRandom = prng;
 
@@ -308,6 +391,7 @@ export async function withSandbox<R>(randomSeed: number, body: () => Promise<R>)
   // Timers, Date and performance.now are fake; microtasks and setImmediate stay real (p-queue and
   // the flushes between timers rely on them).
   jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+  const untrack = trackTimers();
   const random = jest.spyOn(Math, 'random').mockImplementation(seededRandom(randomSeed));
   const trap = new ErrorTrap().install();
   try {
@@ -319,6 +403,7 @@ export async function withSandbox<R>(randomSeed: number, body: () => Promise<R>)
   } finally {
     trap.uninstall();
     random.mockRestore();
+    untrack();
     jest.clearAllTimers();
     jest.useRealTimers();
   }
@@ -402,6 +487,16 @@ export class Harness {
   #clears = 0;
   /** The resource the test is releasing right now, on behalf of its holder. */
   #releasing: Res | undefined = undefined;
+  /** How many more times each {@link Reentry} fires. */
+  readonly #reentryLeft: number[];
+  /** Depth of user code calling back into the pool; nested calls go at most two deep. */
+  #nesting = 0;
+  /** The point whose user code is running, if any. */
+  #atPoint: Point | undefined = undefined;
+  /** The factory returned a resource already in the pool: the pool refuses it with a TypeError. */
+  #dups = 0;
+  /** The latest 'dup' factory call that returned each resource. */
+  readonly #dupCalls = new Map<Res, Call>();
 
   #disposedAt: number | undefined = undefined;
   #disposeTimeoutMs = Infinity;
@@ -429,6 +524,7 @@ export class Harness {
     this.#exactCreating = config.createConcurrency === undefined || config.createConcurrency >= config.maxSize;
     this.#limits = { maxSize: config.maxSize, maxIdle: config.maxIdle, minIdle: config.minIdle };
     this.#sizeBound = config.maxSize;
+    this.#reentryLeft = (scripts.reentry ?? []).map((r) => r.times);
     const c = config;
     this.pool = new AsyncPool<Res>({
       factory: () => this.#factory(),
@@ -492,11 +588,7 @@ export class Harness {
         this.#prefill(cmd.count);
         break;
       case 'clear':
-        if (!this.pool.disposed) {
-          this.#clears++;
-          for (const info of this.#resources.values()) if (info.accepted && info.destroyed === undefined) info.retired = true;
-        }
-        this.pool.clear();
+        this.#clear();
         break;
       case 'dispose':
         this.#dispose(cmd.timeoutMs);
@@ -568,13 +660,103 @@ export class Harness {
     this.check();
     if (jest.getTimerCount() !== 0) this.#fail(`invariant 5: ${jest.getTimerCount()} timers remain once every call has settled`);
     for (const info of this.#resources.values()) {
-      if (info.releaserCalls !== 1) this.#fail(`invariant 5: ${info.res} was passed to the releaser ${info.releaserCalls} times`);
+      if (info.releaserCalls !== info.lives) this.#fail(`invariant 5: ${info.res} was passed to the releaser ${info.releaserCalls} times in ${info.lives} lives`);
     }
     for (const item of this.#tracked) if (!item.settled) this.#fail(`invariant 3: ${item.label} never settled`);
     this.check();
   }
 
   // ───────────────────────────── commands ─────────────────────────────
+
+  #clear(): void {
+    if (!this.pool.disposed) {
+      this.#clears++;
+      for (const info of this.#resources.values()) if (info.accepted && info.destroyed === undefined) info.retired = true;
+    }
+    this.pool.clear();
+  }
+
+  /**
+   * User code at `point` calls back into the pool, as the scripts say. `res` is the resource the
+   * point is about (nobody holds it there, except at 'acquire').
+   */
+  #reenter(point: Point, res: Res | undefined): void {
+    const entries = this.#scripts.reentry;
+    if (entries === undefined || this.#nesting >= 2) return;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry.at !== point || this.#reentryLeft[i]! <= 0) continue;
+      this.#reentryLeft[i]!--;
+      this.#nesting++;
+      const outer = this.#atPoint;
+      this.#atPoint = point;
+      this.#note(`  user code at ${point}${res === undefined ? '' : `(${res})`} calls ${JSON.stringify(entry.cmd)}`);
+      try {
+        this.#nested(entry.cmd, point, res);
+      } finally {
+        this.#nesting--;
+        this.#atPoint = outer;
+      }
+    }
+  }
+
+  #nested(cmd: Nested, point: Point, res: Res | undefined): void {
+    switch (cmd.t) {
+      case 'acquire':
+        this.#acquire(cmd.timeoutMs, 'signal', undefined);
+        break;
+      case 'release':
+        this.#releaseHeld(cmd.k);
+        break;
+      case 'destroy':
+        this.#destroyHeld(cmd.k);
+        break;
+      case 'abort':
+        this.#abort(cmd.k);
+        break;
+      case 'clear':
+        this.#clear();
+        break;
+      case 'dispose':
+        this.#dispose(undefined);
+        break;
+      case 'same':
+        // At 'acquire' the resource is the caller's; the factory has none yet; one that dispose()
+        // closed while borrowed may be released once by its holder, as a no-op.
+        if (res === undefined || point === 'acquire' || this.#resources.get(res)?.forceClosed === true) return;
+        this.#refuse(cmd.op, res, `${cmd.op}(${res}) from user code at ${point}`);
+        break;
+    }
+  }
+
+  /** release()/destroy() of `target`, which nobody holds: NotBorrowedError, never a change of state. */
+  #refuse(op: 'release' | 'destroy', target: Res, what: string): void {
+    const check = (error: unknown): void => {
+      if (!(error instanceof NotBorrowedError) || error.code !== 'ERR_NOT_BORROWED') {
+        this.#violate(`${what} failed with ${describe(error)}, not NotBorrowedError`);
+      }
+    };
+    if (op === 'release') {
+      try {
+        this.pool.release(target);
+        this.#violate(`${what}: release of a resource not borrowed did not throw`);
+      } catch (error) {
+        check(error);
+      }
+    } else {
+      const item = this.#track(`refused ${what}`);
+      this.pool.destroy(target).then(
+        () => {
+          item.settled = true;
+          this.#violate(`${what}: destroy of a resource not borrowed resolved`);
+        },
+        (error: unknown) => {
+          item.settled = true;
+          check(error);
+        },
+      );
+    }
+  }
 
   #newAcq(kind: 'acquire' | 'use', timeoutMs: number | undefined, controller: AbortController | undefined, body: UseBody | undefined, priority: number): Acq {
     const start = now();
@@ -586,6 +768,7 @@ export class Harness {
       deadline: start + (timeoutMs ?? this.config.acquireTimeoutMs),
       controller,
       abortedByTest: false,
+      abortedAtHandOut: false,
       state: 'pending',
       settledStep: 0,
       resource: undefined,
@@ -609,7 +792,11 @@ export class Harness {
    * by design; such a call uses the pool's (finite) timeout instead, so every call settles.
    */
   #callTimeout(timeoutMs: number | undefined): number | undefined {
-    return this.config.onCreateError === 'retry' && timeoutMs === Infinity ? undefined : timeoutMs;
+    if (this.config.onCreateError !== 'retry') return timeoutMs;
+    // A deadline at or past 2^31-1 ms is beyond what a run waits for: such a call gets 100 ms.
+    const effective = timeoutMs === undefined || timeoutMs === Infinity ? this.config.acquireTimeoutMs : timeoutMs;
+    if (effective >= 2 ** 31 - 1) return 100;
+    return timeoutMs === Infinity ? undefined : timeoutMs;
   }
 
   /** A command's priority, within the configured levels; `undefined` when the call passes none. */
@@ -739,7 +926,8 @@ export class Harness {
   }
 
   #releaseAllHeld(): void {
-    for (const acq of this.#held()) this.#giveBack(acq);
+    // User code run by one release may release or destroy another held resource.
+    for (const acq of this.#held()) if (acq.state === 'held') this.#giveBack(acq);
   }
 
   #destroyHeld(k: number): void {
@@ -774,6 +962,10 @@ export class Harness {
     if (candidates.length === 0) return;
     const acq = candidates[k % candidates.length]!;
     acq.abortedByTest = true;
+    // From user code the pool runs after a hand-out (a listener, the factory of a refill, a
+    // releaser), the abort may come after this caller's promise was resolved, too late to count.
+    // Not from validate: it runs before the hand-out, so an abort there must win.
+    acq.abortedAtHandOut = this.#atPoint !== undefined && this.#atPoint !== 'validate';
     acq.controller!.abort(new Error(`reason of ${acq.kind}#${acq.id}`));
   }
 
@@ -864,31 +1056,7 @@ export class Harness {
     const candidates = [...this.#resources.values()].filter((i) => !i.outstanding && !i.forceClosed && i.holder === undefined);
     const info = candidates.length === 0 || k % (candidates.length + 1) === candidates.length ? undefined : candidates[k % (candidates.length + 1)];
     const target = info?.res ?? new Res(-1);
-    const check = (error: unknown): void => {
-      if (!(error instanceof NotBorrowedError) || error.code !== 'ERR_NOT_BORROWED') {
-        this.#violate(`${op}(${target}) of a resource not borrowed failed with ${describe(error)}, not NotBorrowedError`);
-      }
-    };
-    if (op === 'release') {
-      try {
-        this.pool.release(target);
-        this.#violate(`release(${target}) of a resource not borrowed did not throw`);
-      } catch (error) {
-        check(error);
-      }
-    } else {
-      const item = this.#track(`misuse destroy(${target})`);
-      this.pool.destroy(target).then(
-        () => {
-          item.settled = true;
-          this.#violate(`destroy(${target}) of a resource not borrowed resolved`);
-        },
-        (error: unknown) => {
-          item.settled = true;
-          check(error);
-        },
-      );
-    }
+    this.#refuse(op, target, `${op}(${target}) of a resource not borrowed`);
   }
 
   // ───────────────────────────── user callbacks ─────────────────────────────
@@ -942,6 +1110,8 @@ export class Harness {
     this.#calls.push(call);
     this.#note(`  ${kind}#${call.id}(${arg ?? ''}) → ${outcome}`);
     if (arg !== undefined) this.#onCalledWith(call, arg);
+    // User code runs before the callback answers.
+    this.#reenter(kind, arg);
 
     const settle = (how: 'ok' | 'fail' | 'false'): { value?: unknown; error?: Error } => {
       call.settledAt = now();
@@ -965,6 +1135,8 @@ export class Harness {
         accepted: false,
         destroyed: undefined,
         releaserCalls: 0,
+        lives: 1,
+        entry: call,
         outstanding: false,
         holder: undefined,
         forceClosed: false,
@@ -997,6 +1169,31 @@ export class Harness {
       return r.value;
     };
     switch (outcome) {
+      case 'dup': {
+        const live = [...this.#resources.values()].filter((i) => i.accepted && i.destroyed === undefined);
+        if (kind !== 'factory' || live.length === 0) return settle('ok').value;
+        const again = live[live.length - 1]!.res;
+        this.#dupCalls.set(again, call);
+        call.settledAt = now();
+        call.settledStep = this.#step;
+        call.failed = true; // the pool must refuse it
+        this.#dups++;
+        this.#note(`  ${kind}#${call.id} returned ${again} again`);
+        return again;
+      }
+      case 'twice': {
+        if (kind !== 'factory') return settle('ok').value;
+        call.async = true;
+        const value = settle('ok').value;
+        return {
+          then(onFulfilled: (v: unknown) => void, onRejected?: (e: unknown) => void): void {
+            onFulfilled(value);
+            onFulfilled(value);
+            onRejected?.(new Error('rejected after fulfilling'));
+            throw new Error('then() threw after fulfilling');
+          },
+        };
+      }
       case 'ok':
         return settle('ok').value;
       case 'false':
@@ -1050,7 +1247,7 @@ export class Harness {
     }
     if (call.kind === 'releaser') {
       info.releaserCalls++;
-      if (info.releaserCalls > 1) this.#violate(`invariant 5: ${res} was passed to the releaser twice`);
+      if (info.releaserCalls > info.lives) this.#violate(`invariant 5: ${res} was passed to the releaser twice`);
       if (info.accepted && info.destroyed === undefined) this.#violate(`the releaser was called on ${res}, which is still in the pool`);
       if (!info.accepted && !this.#arrivedLate(info.call)) this.#violate(`the releaser was called on ${res}, which never entered the pool yet was not late`);
       return;
@@ -1076,11 +1273,25 @@ export class Harness {
       this.#violate(`'create' for ${String(res)}, which the factory never returned`);
       return;
     }
-    if (info.accepted) this.#violate(`'create' twice for ${res}`);
-    if (this.#arrivedLate(info.call)) this.#violate(`${res} arrived after its create timeout yet entered the pool`);
+    const dup = this.#dupCalls.get(res);
+    if (info.accepted && info.destroyed !== undefined && dup !== undefined) {
+      // The factory returned it again ('dup') and the pool closed it before that call's answer
+      // was registered: to the pool it is a new resource, in a life of its own.
+      info.lives++;
+      info.entry = dup;
+      info.destroyed = undefined;
+      info.retired = false;
+      info.destroyRequested = false;
+      info.forceClosed = false;
+      this.#dupCalls.delete(res);
+    } else if (info.accepted) {
+      this.#violate(`'create' twice for ${res}`);
+    }
+    if (this.#arrivedLate(info.entry)) this.#violate(`${res} arrived after its create timeout yet entered the pool`);
     info.accepted = true;
     info.createdAt = now();
     this.#seen.created++;
+    this.#reenter('create', res);
   }
 
   #onDestroy(res: Res, reason: DestroyReason): void {
@@ -1118,6 +1329,7 @@ export class Harness {
         this.#violate(`${res} was closed ('${reason}') while a caller holds it`);
       }
     }
+    this.#reenter('destroy', res);
   }
 
   #onAcquireEvent(res: Res, waitedMs: number): void {
@@ -1130,7 +1342,7 @@ export class Harness {
     if (info.destroyed !== undefined) this.#violate(`invariant 2: ${res} was handed out after it was closed ('${info.destroyed}')`);
     if (info.outstanding) this.#violate(`invariant 2: ${res} was handed out while already held by a caller`);
     if (this.#disposedAt !== undefined) this.#violate(`${res} was handed out after dispose()`);
-    if (info.retired || info.call.clears < this.#clears) this.#violate(`${res} was handed out after clear() retired it`);
+    if (info.retired || info.entry.clears < this.#clears) this.#violate(`${res} was handed out after clear() retired it`);
     // Its lifetime is at most recycleMs (jitter only shortens it); a millisecond of slack for timer order.
     if (now() - info.createdAt >= this.config.recycleMs + 1) this.#violate(`${res} was handed out ${now() - info.createdAt} ms after its creation, past recycleMs`);
     info.borrowedAt = now();
@@ -1142,10 +1354,13 @@ export class Harness {
     // still pending then had to be serving, and may since have failed their check and be waiting.
     const validation = this.#validating.get(res);
     // Picked for its waiter when its validation started, or now if it had none.
-    info.pickedSeq = validation?.seq ?? Infinity;
+    // Without a validation the resource was picked at hand-out, just before this event: a caller
+    // created later (user code in a listener) was not passed over.
+    info.pickedSeq = validation?.seq ?? this.#seq;
     this.#endValidation(res);
     info.allowance = Math.max(validation?.allowance ?? 0, this.#validationsMaybeServing());
     this.#seen.acquired++;
+    this.#reenter('acquire', res);
   }
 
   #onRelease(res: Res): void {
@@ -1162,6 +1377,7 @@ export class Harness {
     info.outstanding = false;
     info.holder = undefined;
     this.#seen.released++;
+    this.#reenter('release', res);
   }
 
   #onError(error: unknown, operation: PoolOperation, res: Res | undefined): void {
@@ -1213,7 +1429,7 @@ export class Harness {
     }
     if (!info.outstanding) this.#violate(`invariant 2: ${acq.kind}#${acq.id} got ${res}, which is not handed out (closed or given back)`);
     if (info.holder !== undefined && info.holder !== acq) this.#violate(`invariant 2: ${res} given to ${acq.kind}#${acq.id} while ${info.holder.kind}#${info.holder.id} holds it`);
-    if (acq.abortedByTest) this.#violate(`${acq.kind}#${acq.id} resolved after its signal aborted`);
+    if (acq.abortedByTest && !acq.abortedAtHandOut) this.#violate(`${acq.kind}#${acq.id} resolved after its signal aborted`);
     acq.state = 'held';
     acq.settledStep = this.#step;
     acq.resource = res;
@@ -1267,7 +1483,7 @@ export class Harness {
   }
 
   #isFactoryError(error: unknown): boolean {
-    return this.#thrown.factory.has(error) || error instanceof CreateTimeoutError;
+    return this.#thrown.factory.has(error) || error instanceof CreateTimeoutError || (this.#dups > 0 && error instanceof TypeError);
   }
 
   /**
@@ -1295,7 +1511,7 @@ export class Harness {
   /** A fake timer of the test's own (slow calls and bodies), counted for the timer check. */
   #timer(ms: number, fn: () => void): void {
     this.#myTimers++;
-    setTimeout(() => {
+    ownTimeout(() => {
       this.#myTimers--;
       fn();
     }, ms);
@@ -1307,7 +1523,7 @@ export class Harness {
    */
   async #advance(ms: number): Promise<void> {
     let reached = false;
-    setTimeout(() => {
+    ownTimeout(() => {
       reached = true;
     }, ms);
     await this.#turn();
@@ -1439,6 +1655,20 @@ export class Harness {
       }
     }
 
+    // Invariant 7: the timer rule.
+    let held = 0;
+    for (const handle of liveTimers) if (!ownTimers.has(handle) && handle.hasRef?.() !== false) held++;
+    const timed = this.#acqs.filter((a) => a.state === 'pending' && a.deadline !== Infinity);
+    if (timed.length !== 0 && held === 0) {
+      this.#violate(`invariant 7: ${timed.map((a) => `${a.kind}#${a.id}`).join(', ')} wait with a finite timeout, yet no timer of the pool keeps the process alive`);
+    }
+    const disposing = this.#disposedAt !== undefined && !this.#disposeResolved;
+    // With onCreateError 'retry', the backoff before a creation that callers wait for holds too.
+    const retrying = this.config.onCreateError === 'retry' && this.#acqs.some((a) => a.state === 'pending');
+    if (timed.length === 0 && held !== 0 && !disposing && !retrying) {
+      this.#violate(`invariant 7: ${held} timer(s) of the pool keep the process alive, yet no acquire with a finite timeout is pending`);
+    }
+
     // Invariant 3 in time: a waiter past its deadline has been rejected.
     for (const acq of this.#acqs) {
       if (acq.state === 'pending' && t >= acq.deadline) this.#violate(`${acq.kind}#${acq.id} is still pending at t=${t}, past its deadline ${acq.deadline}`);
@@ -1446,9 +1676,14 @@ export class Harness {
 
     // Invariant 4: when a waiter was served (or given a factory error), every waiter that arrived
     // earlier and was still pending must have been busy being served (validating its resource).
-    // A use() that rejected reports it one promise hop late, so it is excused if it rejected now.
+    // A use() reports how its acquire settled one promise hop late, so it is excused if it settled
+    // now (user code running inside a hand-out can serve another caller within that hop).
+    // With user code calling back into the pool, a caller served during another's acquire() (by
+    // an 'acquire' listener, say) sees its promise settle first: the model only sees settlements,
+    // so an earlier caller that settled in the same step is excused then too.
+    const reentrant = (this.#scripts.reentry?.length ?? 0) !== 0;
     for (const f of this.#fifoChecks.splice(0)) {
-      const waiting = f.earlier.filter((a) => !(a.kind === 'use' && a.state === 'rejected' && a.settledStep === this.#step));
+      const waiting = f.earlier.filter((a) => !((a.kind === 'use' || reentrant) && a.state !== 'pending' && a.settledStep === this.#step));
       if (waiting.length > f.allowance) {
         this.#violate(`invariant 4: ${f.what} while ${waiting.map((a) => `${a.kind}#${a.id}`).join(', ')}` + (this.config.priorities === undefined ? " (arrived earlier)" : " (arrived earlier, or of a higher priority)") + ` waited; ` +
           `at most ${f.allowance} could have been busy validating`);

@@ -84,8 +84,12 @@ test('two waiters whose resources both fail validation keep their arrival order'
   const a = pool.acquire().then((r) => (served.push(`a:${r.id}`), r));
   const b = pool.acquire().then((r) => (served.push(`b:${r.id}`), r));
   await flush();
-  expect(checks).toHaveLength(2); // a's resource is checked first, then b's
+  // a's resource is checked first; b's waits, kept back for a in case a's check fails (b must
+  // not be served before a).
+  expect(checks).toHaveLength(1);
   checks[0]!.resolve(false);
+  await flush();
+  expect(checks).toHaveLength(2); // a, still first, gets the other one checked
   checks[1]!.resolve(false);
   await flush();
   expect(gates).toHaveLength(2); // a fresh resource for each of them

@@ -17,10 +17,13 @@ export function fixture(name: string): string {
   return join(here, 'fixtures', name);
 }
 
-/** Compiles src/ into a fresh temporary directory and returns it; pair with {@link removeBuild}. */
-export function buildSrc(): string {
+/**
+ * Compiles src/ into a fresh temporary directory and returns it; pair with {@link removeBuild}.
+ * `format: 'cjs'` compiles to CommonJS, as the package's `require()` build.
+ */
+export function buildSrc(format: 'esm' | 'cjs' = 'esm'): string {
   const dir = mkdtempSync(join(tmpdir(), 'poolkeeper-reliability-'));
-  execFileSync(process.execPath, [fixture('build-src.mjs'), dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(process.execPath, [fixture('build-src.mjs'), dir, format], { stdio: ['ignore', 'ignore', 'pipe'] });
   return dir;
 }
 
