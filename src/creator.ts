@@ -18,7 +18,7 @@ import { RateGate } from './rate-gate.js';
 import { PermitSlot, ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
 import { createChannel, type TraceContext } from './tracing.js';
-import type { Countdown } from './timer.js';
+import { Countdown } from './timer.js';
 import { isThenable, now } from './util.js';
 import { arrivalCount } from './waiter.js';
 
@@ -120,7 +120,7 @@ export class Creator<T> {
    * With `onCreateError: 'retry'`, the end of a backoff that callers wait for: a timer that keeps
    * the process alive, as the connection attempt it stands for would. Unref'd once nobody waits.
    */
-  #retryTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #retryTimer: Countdown | undefined = undefined;
 
   constructor(
     o: ResolvedOptions<T>,
@@ -165,13 +165,13 @@ export class Creator<T> {
   noWaiters(): void {
     if (!this.retryHeld) return;
     this.retryHeld = false;
-    this.#retryTimer?.unref?.();
+    this.#retryTimer?.hold(false);
   }
 
   #clearRetryTimer(): void {
     this.retryHeld = false;
     if (this.#retryTimer === undefined) return;
-    clearTimeout(this.#retryTimer);
+    this.#retryTimer.cancel();
     this.#retryTimer = undefined;
   }
 
@@ -513,11 +513,12 @@ export class Creator<T> {
       // exit in the middle of their acquire(). This one ends the backoff and dispatches.
       this.#clearRetryTimer();
       this.retryHeld = true;
-      this.#retryTimer = setTimeout(() => {
+      // A Countdown: a backoff above 2^31-1 ms (a large createRetry.maxDelayMs) is waited out in full.
+      this.#retryTimer = new Countdown(delay, () => {
         this.#retryTimer = undefined;
         this.retryHeld = false;
         if (this.retryDeadline(now()) === Infinity) this.#owner.dispatch();
-      }, delay);
+      }, true);
     }
   }
 

@@ -79,6 +79,26 @@ describe.each(['esm', 'cjs'] as const)('%s', (format) => {
     ]);
   }, 30_000);
 
+  test('a caller waiting for a budget permit that never comes gets its AcquireTimeoutError; the request is withdrawn', async () => {
+    const child = await run(format, 'budget-wait');
+    expect({ killed: child.killed, code: child.code }).toEqual({ killed: false, code: 0 });
+    expect(lines(child)).toEqual([{ outcome: 'ERR_ACQUIRE_TIMEOUT', withdrawn: true }, { end: true }]);
+  }, 30_000);
+
+  test('an idle pool with a budget does not hold the process', async () => {
+    const child = await run(format, 'budget-idle');
+    expect({ killed: child.killed, code: child.code }).toEqual({ killed: false, code: 0 });
+    expect(lines(child)).toEqual([{ idle: 1 }, { end: true }]);
+  }, 30_000);
+
+  test('poolkeeper/pg: a pending connect() with connectionTimeoutMillis settles with the timeout error', async () => {
+    const child = await run(format, 'pg-connect-timeout');
+    expect({ killed: child.killed, code: child.code, stderr: child.stderr }).toMatchObject({ killed: false, code: 0 });
+    const [first, last] = lines(child) as [{ outcome: string }, unknown];
+    expect(first.outcome).toMatch(/timeout/);
+    expect(last).toEqual({ end: true });
+  }, 30_000);
+
   test.each(['dispose-hung-releaser', 'dispose-timeout', 'dispose-hung-factory'])(
     'a pending dispose() settles when its only bounded wait ends (%s)',
     async (scenario) => {
