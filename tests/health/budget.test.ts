@@ -406,3 +406,96 @@ describe('user code that calls back into the pool', () => {
     await pool.dispose();
   });
 });
+
+describe('budgets meet the rate gate, the duplicate check and re-entrant listeners', () => {
+  test('dispose() while a creation holding a permit waits for the rate limit: its factory never runs, the permit goes back', async () => {
+    const budget = new LocalBudget(5);
+    const t = tracked();
+    const pool = new AsyncPool<Res>({ factory: t.factory, releaser: t.releaser, budget, createRatePerSec: 1 });
+    const first = await pool.acquire();
+    const second = outcome(pool.acquire()); // its creation has a permit and waits ~1 s for the gate
+    await flush();
+    expect(budget.held).toBe(2);
+    const disposing = pool.dispose();
+    expect(await second).toMatchObject({ ok: false, error: expect.any(PoolDisposedError) });
+    pool.release(first);
+    await disposing;
+    expect(t.created).toHaveLength(1);
+    expect(budget.held).toBe(0);
+  });
+
+  test('resize() below what is live while a creation waits for the rate limit: it does not start, its permit goes back', async () => {
+    const budget = new LocalBudget(5);
+    const t = tracked();
+    const pool = new AsyncPool<Res>({ factory: t.factory, releaser: t.releaser, budget, createRatePerSec: 1, maxSize: 2 });
+    const first = await pool.acquire();
+    const second = outcome(pool.acquire({ timeoutMs: 5_000 }));
+    await flush();
+    expect(budget.held).toBe(2);
+    pool.resize(1);
+    await tick(1_000); // the gate lets it go: the pool is at its new cap, so it is dropped
+    expect(t.created).toHaveLength(1);
+    expect(budget.held).toBe(1);
+    pool.release(first); // the waiter gets the one resource instead
+    expect(await second).toEqual({ ok: true, value: first });
+    pool.release(first);
+    await pool.dispose();
+    expect(budget.held).toBe(0);
+  });
+
+  test('two creations in flight returning the same object: the second is refused and its permit goes back', async () => {
+    const budget = new LocalBudget(5);
+    const same = { id: 1, closed: false };
+    const gate = deferred();
+    const pool = new AsyncPool<Res>({ factory: async () => (await gate.promise, same), budget, maxSize: 2 });
+    const a = outcome(pool.acquire());
+    const b = outcome(pool.acquire());
+    await flush();
+    expect(budget.held).toBe(2);
+    gate.resolve();
+    const results = [await a, await b];
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.find((r) => !r.ok)).toMatchObject({ error: expect.any(TypeError) });
+    expect(budget.held).toBe(1);
+    pool.release(same);
+    await pool.dispose();
+    expect(budget.held).toBe(0);
+  });
+
+  test('a create listener that disposes the pool: the new resource is closed, then its permit goes back', async () => {
+    const budget = new LocalBudget(5);
+    const t = tracked();
+    const pool = new AsyncPool<Res>({ factory: t.factory, releaser: t.releaser, budget });
+    let disposing: Promise<void> | undefined;
+    pool.on('create', () => {
+      disposing = pool.dispose();
+    });
+    const result = await outcome(pool.acquire());
+    expect(!result.ok && result.error).toBeInstanceOf(PoolDisposedError);
+    await disposing;
+    expect(t.released).toEqual(t.created);
+    expect(budget.held).toBe(0);
+  });
+
+  test('an error listener that acquires when the budget fails a keep-warm creation: the pool is complete, its acquire gets a creation of its own', async () => {
+    let asked = 0;
+    const down: Budget = { acquire: () => (asked++, Promise.reject(new Error('redis down'))) };
+    const t = tracked();
+    const pool = new AsyncPool<Res>({ factory: t.factory, releaser: t.releaser, budget: down, minIdle: 1, maxSize: 1 });
+    const seen: { operation: string; creating: number; reentrant?: Promise<{ ok: boolean; error?: unknown }> }[] = [];
+    pool.on('error', (e) => {
+      if (seen.length !== 0) return;
+      // The keep-warm creation is over when its failure is reported: it holds no slot any more,
+      // so this caller (maxSize 1) gets a creation of its own.
+      seen.push({ operation: e.operation, creating: pool.stats().creating, reentrant: outcome(pool.acquire({ timeoutMs: 1_000 })) });
+    });
+    pool.resize(1, { minIdle: 1 }); // keep-warm starts: its permit request fails
+    await flush();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ operation: 'budget', creating: 0 });
+    expect(await seen[0]!.reentrant).toMatchObject({ ok: false, error: expect.any(BudgetUnavailableError) });
+    expect(asked).toBe(2);
+    expect(t.created).toHaveLength(0);
+    await pool.dispose();
+  });
+});
