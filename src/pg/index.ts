@@ -445,12 +445,28 @@ class PgPool extends EventEmitter {
       released = true;
       this.#release(client, err);
     };
-    this.emit('acquire', client);
+    try {
+      this.emit('acquire', client);
+    } catch (error) {
+      // The caller gets the listener's error instead of the client: give the client back, or
+      // it would stay checked out forever (and end() would wait for it forever).
+      released = true;
+      this.#giveBack(client, undefined);
+      throw error;
+    }
     return client;
   }
 
   #release(client: PgClient, err: unknown): void {
-    this.emit('release', err, client);
+    try {
+      this.emit('release', err, client);
+    } finally {
+      // A listener that throws makes release() throw, but never keeps the client out of the pool.
+      this.#giveBack(client, err);
+    }
+  }
+
+  #giveBack(client: PgClient, err: unknown): void {
     if (err || isBroken(client, this.#states.get(client))) {
       this.asyncPool.destroy(client).catch(NOOP); // reported through the error event, if at all
       return;
