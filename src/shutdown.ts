@@ -15,6 +15,7 @@ import type { DestroyReason } from './events.js';
 import type { Housekeeper } from './housekeeper.js';
 import { checkDuration, show } from './options.js';
 import type { ResourceRecord } from './resource.js';
+import { MAX_DELAY_MS } from './timer.js';
 import { now } from './util.js';
 
 /** What shutdown needs from the pool. */
@@ -100,7 +101,8 @@ export class Shutdown<T> {
           resolve();
         };
         owner.whenNonePending(served);
-        if (timeoutMs !== Infinity) {
+        // Beyond 2^31-1 ms (about 24.8 days) setTimeout would fire at once: no timer, wait.
+        if (timeoutMs <= MAX_DELAY_MS) {
           timer = setTimeout(served, timeoutMs);
           timer.unref?.();
         }
@@ -145,7 +147,7 @@ export class Shutdown<T> {
           if (timer !== undefined) clearTimeout(timer);
           resolve();
         };
-        if (timeoutMs !== Infinity) {
+        if (timeoutMs <= MAX_DELAY_MS) { // longer: no timer, as above
           timer = setTimeout(() => this.#forceClose(), timeoutMs);
           timer.unref?.();
         }

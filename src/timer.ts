@@ -8,7 +8,8 @@
  */
 
 // setTimeout fires at once for delays above 2^31-1 ms; cap it and let the owner re-arm.
-const MAX_DELAY_MS = 2_147_483_647;
+/** @internal Longest delay setTimeout honours. */
+export const MAX_DELAY_MS = 2_147_483_647;
 
 export class DeadlineTimer {
   #handle: ReturnType<typeof setTimeout> | undefined = undefined;

@@ -280,3 +280,30 @@ describe('errors on idle clients', () => {
     expect(await pool.query('SELECT 2')).toEqual({ rows: [1] });
   });
 });
+
+describe('times beyond 2^31-1 ms', () => {
+  test('idleTimeoutMillis, maxLifetimeSeconds and endTimeoutMillis beyond 2^31-1 ms never fire at once', async () => {
+    const pool = makePool({ idleTimeoutMillis: 2 ** 31 + 10, maxLifetimeSeconds: 2 ** 31, endTimeoutMillis: 2 ** 32 } as PoolConfig);
+    const client = await pool.connect();
+    client.release();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(pool.idleCount).toBe(1);
+    expect(pool.expiredCount).toBe(0);
+    const again = await pool.connect();
+    expect(again).toBe(client);
+    const ended = pool.end();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(pool.ended).toBe(false); // end() waits for the checked-out client
+    again.release();
+    await ended;
+  });
+
+  test('connectionTimeoutMillis 1 on a pool whose client connects at once, under max 1 contention, never leaks', async () => {
+    const pool = makePool({ max: 1, connectionTimeoutMillis: 1 });
+    const results = await Promise.allSettled([pool.connect(), pool.connect(), pool.connect()]);
+    for (const r of results) if (r.status === 'fulfilled') r.value.release();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(pool.asyncPool.stats().borrowed).toBe(0);
+    expect(pool.totalCount).toBeLessThanOrEqual(1);
+  });
+});
