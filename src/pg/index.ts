@@ -300,7 +300,7 @@ class PgPool extends EventEmitter {
       }
     } catch (error) {
       state.broken = true;
-      void this.#closeClient(client);
+      this.#closeOutside(client);
       throw error;
     }
     if (this.#maxLifetimeMs !== Infinity) this.#createdAt.set(client, performance.now());
@@ -327,7 +327,7 @@ class PgPool extends EventEmitter {
         if (timer !== undefined) clearTimeout(timer);
         if (timedOut) {
           // It finished after its caller was told it failed: never leak it.
-          if (!err) void this.#closeClient(client);
+          if (!err) this.#closeOutside(client);
           return;
         }
         if (err) {
@@ -359,9 +359,16 @@ class PgPool extends EventEmitter {
   }
 
   #closeClient(client: PgClient): Promise<void> {
-    return new Promise<void>((resolve) => {
+    return new Promise<void>((resolve, reject) => {
       const done = (): void => {
-        this.emit('remove', client);
+        try {
+          this.emit('remove', client);
+        } catch (error) {
+          // A remove listener that throws: reported through asyncPool's error event (operation
+          // 'destroy'), never thrown into the client's end callback or left hanging till destroyTimeoutMs.
+          reject(error);
+          return;
+        }
         resolve();
       };
       if (typeof client.end !== 'function') {
@@ -374,6 +381,11 @@ class PgPool extends EventEmitter {
         done();
       }
     });
+  }
+
+  /** Closes a client that never entered the pool: nobody awaits it, so a failing listener is only logged. */
+  #closeOutside(client: PgClient): void {
+    this.#closeClient(client).catch((error: unknown) => this.log('remove listener failed', error));
   }
 
   #clientFailed(client: PgClient, state: ClientState, error: Error | undefined): void {

@@ -72,6 +72,21 @@ describe('listeners that throw or call back into the pool', () => {
     expect((client as unknown as FakeClient).endCalls).toBe(1);
   });
 
+  test('a remove listener that throws does not hang end(), and crashes nothing', async () => {
+    const pool = makePool();
+    const client = await pool.connect();
+    client.release();
+    const boom = new Error('listener');
+    const reported: unknown[] = [];
+    pool.asyncPool.on('error', ({ error }) => void reported.push(error));
+    pool.once('remove', () => {
+      throw boom;
+    });
+    await pool.end();
+    expect(pool.ended).toBe(true);
+    expect(reported).toEqual([boom]);
+  });
+
   test('an acquire listener that calls end() still hands the client out; end waits for it', async () => {
     const pool = makePool();
     pool.once('acquire', () => void pool.end());
@@ -305,5 +320,22 @@ describe('times beyond 2^31-1 ms', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(pool.asyncPool.stats().borrowed).toBe(0);
     expect(pool.totalCount).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('a remove listener that throws for a client that never entered the pool', () => {
+  test('a verify failure closes the client; the listener error is logged, never an unhandled rejection', async () => {
+    const logged: unknown[][] = [];
+    const boom = new Error('listener');
+    const pool = makePool({
+      verify: (_client: unknown, cb: (err?: Error) => void) => cb(new Error('verify')),
+      log: (...messages: unknown[]) => void logged.push(messages),
+    } as PoolConfig);
+    pool.once('remove', () => {
+      throw boom;
+    });
+    await expect(pool.connect()).rejects.toThrow('verify');
+    await flush();
+    expect(logged).toContainEqual(['remove listener failed', boom]);
   });
 });
