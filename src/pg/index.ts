@@ -519,11 +519,19 @@ class PgPool extends EventEmitter {
         return;
       }
       let done = false;
-      const onError = (error: Error): void => {
-        if (done) return;
+      // The query settles even if a release listener throws; that error then goes on to the
+      // client's callback, as in pg-pool, instead of leaving the caller waiting forever.
+      const finish = (error: Error | undefined, res?: unknown): void => {
         done = true;
-        client.release!(error);
-        settle(error);
+        try {
+          client.release!(error);
+        } finally {
+          if (error) settle(error);
+          else settle(undefined, res);
+        }
+      };
+      const onError = (error: Error): void => {
+        if (!done) finish(error);
       };
       // A client that is no EventEmitter (a minimal custom Client) just cannot report errors here.
       const listens = typeof client.once === 'function' && typeof client.removeListener === 'function';
@@ -533,17 +541,12 @@ class PgPool extends EventEmitter {
         client.query(text, values, (error, res) => {
           this.log('query dispatched');
           if (listens) client.removeListener('error', onError);
-          if (done) return;
-          done = true;
-          client.release!(error);
-          if (error) settle(error);
-          else settle(undefined, res);
+          if (!done) finish(error, res);
         });
       } catch (error) {
         if (listens) client.removeListener('error', onError);
-        done = true;
-        client.release!(error);
-        settle(error as Error);
+        if (done) throw error; // from a callback run synchronously: pass it on, as above
+        finish(error as Error);
       }
     });
     return result;
