@@ -197,7 +197,7 @@ describe('release and end misuse', () => {
     const pool = makePool();
     const first = pool.end();
     await expect(pool.end()).rejects.toThrow(/more than once/);
-    const err = await new Promise((resolve) => pool.end((e) => resolve(e)));
+    const err = await new Promise((resolve) => (pool as unknown as { end(cb: (e?: Error) => void): void }).end((e) => resolve(e)));
     expect(err).toBeInstanceOf(Error);
     await first;
   });
