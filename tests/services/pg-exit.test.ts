@@ -16,8 +16,16 @@ const connection = {
   database: process.env.PGDATABASE ?? 'test',
 };
 
-/** Runs `body` in a child process with `pool` in scope; resolves with its output and exit code, or `killed` after `limitMs`. */
-function run(options: object, body: string, limitMs: number): Promise<{ out: string; code: number | null; killed: boolean }> {
+/**
+ * Runs `body` in a child process with `pool` in scope; resolves with its output and exit code, or
+ * `killed` after `limitMs`, or `graceMs` after its output first contains `mark`.
+ */
+function run(
+  options: object,
+  body: string,
+  limitMs: number,
+  stopAfter?: { mark: string; graceMs: number },
+): Promise<{ out: string; code: number | null; killed: boolean }> {
   const source = `
 import { Pool } from ${JSON.stringify(built)};
 process.on('unhandledRejection', (e) => { console.log('unhandledRejection ' + e); process.exit(3); });
@@ -28,11 +36,19 @@ ${body}
     const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     let killed = false;
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const timer = setTimeout(() => {
+    const kill = (): void => {
       killed = true;
       child.kill('SIGKILL');
-    }, limitMs);
+    };
+    let timer = setTimeout(kill, limitMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (stopAfter !== undefined && out.includes(stopAfter.mark)) {
+        clearTimeout(timer);
+        timer = setTimeout(kill, stopAfter.graceMs);
+        stopAfter = undefined;
+      }
+    });
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ out: out.trim(), code, killed });
@@ -75,7 +91,8 @@ test('allowExitOnIdle: a waiter queued behind a running query keeps the process 
 });
 
 test('without allowExitOnIdle and with idleTimeoutMillis 0, idle clients keep the process alive', async () => {
-  const child = await run({ idleTimeoutMillis: 0 }, `await pool.query('SELECT 1'); console.log('done');`, 3_000);
+  // Killed 1.5 s after its query: an exit before that would mean the idle clients let it go.
+  const child = await run({ idleTimeoutMillis: 0 }, `await pool.query('SELECT 1'); console.log('done');`, 20_000, { mark: 'done', graceMs: 1_500 });
   expect(child.out).toBe('done');
   expect(child.killed).toBe(true);
 });
