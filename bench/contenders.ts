@@ -3,6 +3,7 @@
  * what the scenario asks for (`max`, the factory, an acquire timeout).
  */
 import genericPool from 'generic-pool';
+import { Pool as LightningPool } from 'lightning-pool';
 import tarn from 'tarn';
 import { AcquireTimeoutError, AsyncPool } from 'poolkeeper';
 import { FloorPool } from './floor.js';
@@ -146,8 +147,37 @@ class Tarn<R> implements PoolUnderTest<R> {
   }
 }
 
+class Lightning<R> implements PoolUnderTest<R> {
+  readonly #pool: LightningPool<R>;
+  readonly #count: () => number;
+  constructor(spec: PoolSpec<R>) {
+    const { create, count } = counting(spec.create);
+    this.#count = count;
+    const destroy = spec.destroy ?? noop;
+    // Its `maxQueue` defaults to 1 000 (more acquires are rejected): raised so that scenario 3's
+    // bursts can queue at all. Its acquire timeout is off by default.
+    this.#pool = new LightningPool<R>(
+      { create: async () => create(), destroy: async (resource) => destroy(resource) },
+      { max: spec.max, min: 0, minIdle: 0, maxQueue: 1e9, ...(spec.acquireTimeoutMs === undefined ? {} : { acquireTimeoutMillis: spec.acquireTimeoutMs }) },
+    );
+  }
+  acquire(): Promise<R> {
+    return this.#pool.acquire();
+  }
+  release(resource: R): void {
+    this.#pool.release(resource);
+  }
+  created(): number {
+    return this.#count();
+  }
+  close(): Promise<void> {
+    return this.#pool.closeAsync(true);
+  }
+}
+
 export const FLOOR = 'floor';
 export const SUBJECT = 'poolkeeper';
+export const LIGHTNING = 'lightning-pool';
 
 export const contenders: readonly Contender[] = [
   { name: FLOOR, make: (spec) => new Floor(spec), isTimeout: undefined },
@@ -158,4 +188,10 @@ export const contenders: readonly Contender[] = [
     isTimeout: (error) => error instanceof Error && error.name === 'TimeoutError',
   },
   { name: 'tarn', make: (spec) => new Tarn(spec), isTimeout: (error) => error instanceof tarn.TimeoutError },
+  {
+    name: LIGHTNING,
+    make: (spec) => new Lightning(spec),
+    // It rejects a timed-out acquire with a plain Error; only the message tells.
+    isTimeout: (error) => error instanceof Error && error.message === 'Request timed out',
+  },
 ];

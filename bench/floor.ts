@@ -1,12 +1,16 @@
 /**
- * The floor: the least a pool can do. Idle resources on an array stack, an `async` acquire,
- * waiters' resolvers in a ring buffer, creation up to `max` on demand. No timeouts, no
+ * The floor: the physical least an awaited pool can cost in Node. Idle resources on an array
+ * stack handed out as `Promise.resolve(idle.pop())`; waiters' resolvers in a ring buffer, each
+ * parked with `new Promise((resolve) => ring.push(resolve))`; creation up to `max` on demand.
+ * `acquire` is deliberately not an `async` function: that would wrap every result in one more
+ * promise and, for a waiter, add microtask turns, a cost no pool has to pay. No timeouts, no
  * validation, no double-release check, no statistics. Every pool is measured against it.
  */
 
 /** A first-in first-out ring buffer that doubles when full; O(1) push and shift. */
 class Ring<V> {
   #items: (V | undefined)[] = new Array<V | undefined>(16).fill(undefined);
+  #mask = 15;
   #head = 0;
   #length = 0;
 
@@ -18,11 +22,12 @@ class Ring<V> {
     const size = this.#items.length;
     if (this.#length === size) {
       const next = new Array<V | undefined>(size * 2).fill(undefined);
-      for (let i = 0; i < size; i++) next[i] = this.#items[(this.#head + i) & (size - 1)];
+      for (let i = 0; i < size; i++) next[i] = this.#items[(this.#head + i) & this.#mask];
       this.#items = next;
+      this.#mask = size * 2 - 1;
       this.#head = 0;
     }
-    this.#items[(this.#head + this.#length) & (this.#items.length - 1)] = value;
+    this.#items[(this.#head + this.#length) & this.#mask] = value;
     this.#length++;
   }
 
@@ -30,7 +35,7 @@ class Ring<V> {
     if (this.#length === 0) return undefined;
     const value = this.#items[this.#head];
     this.#items[this.#head] = undefined;
-    this.#head = (this.#head + 1) & (this.#items.length - 1);
+    this.#head = (this.#head + 1) & this.#mask;
     this.#length--;
     return value;
   }
@@ -54,11 +59,12 @@ export class FloorPool<R> {
     return this.#size;
   }
 
-  async acquire(): Promise<R> {
-    if (this.#idle.length !== 0) return this.#idle.pop()!;
+  acquire(): Promise<R> {
+    const idle = this.#idle;
+    if (idle.length !== 0) return Promise.resolve(idle.pop()!);
     if (this.#size < this.#max) {
       this.#size++;
-      return this.#create();
+      return Promise.resolve(this.#create());
     }
     return new Promise<R>((resolve) => this.#waiters.push(resolve));
   }

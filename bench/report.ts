@@ -83,6 +83,7 @@ const COLORS: Record<string, string> = {
   poolkeeper: '#1a73e8',
   'generic-pool': '#e8710a',
   tarn: '#188038',
+  'lightning-pool': '#a142f4',
 };
 
 interface Bar {

@@ -1,10 +1,10 @@
 /**
  * The targets poolkeeper is held to, judged on ratios from the same run. Costs use the median of
- * per-round ratios to the floor; correctness (every waiter timed out, none held back) must hold
- * in every round.
+ * per-round ratios to the floor (or, against lightning-pool, of per-round ratios between the
+ * two); correctness (every waiter timed out, none held back) must hold in every round.
  */
-import { SUBJECT } from './contenders.js';
-import { medianOf, medianRatio, type ScenarioResult } from './harness.js';
+import { LIGHTNING, SUBJECT } from './contenders.js';
+import { median, medianOf, medianRatio, type ScenarioResult } from './harness.js';
 import { formatValue } from './report.js';
 
 export interface Verdict {
@@ -24,32 +24,51 @@ export function judge(results: readonly ScenarioResult[]): Verdict[] {
   const medianMine = (result: ScenarioResult, metric: string): number => medianOf(result.samples, metric, SUBJECT);
   const verdicts: Verdict[] = [];
 
-  for (const id of ['1', '2']) {
-    const result = find(id, 'ns');
-    if (result === undefined) continue;
-    const ratio = medianRatio(result, 'ns', SUBJECT);
+  /** The median over rounds of `pool`'s ops/s divided by ours (`metric` is a cost per op). */
+  const speedupOver = (result: ScenarioResult, metric: string, pool: string): number => {
+    const theirs = result.samples[metric]?.[pool] ?? [];
+    const ours = mine(result, metric);
+    return median(theirs.map((ns, round) => ns / ours[round]!));
+  };
+  const againstFloor = (result: ScenarioResult, metric: string, label: string, limit: number): void => {
+    const ratio = medianRatio(result, metric, SUBJECT);
     verdicts.push({
-      target: `${id}. cost per op ≤ 2× the floor's`,
-      measured: `${ratio.toFixed(2)}× (${formatValue(medianMine(result, 'ns'), 'ns')})`,
-      met: ratio <= 2,
+      target: `${label} ≤ ${limit}× the floor's`,
+      measured: `${ratio.toFixed(2)}× (${formatValue(medianMine(result, metric), 'ns')})`,
+      met: ratio <= limit,
     });
+  };
+
+  const sequential = find('1', 'ns');
+  if (sequential !== undefined) againstFloor(sequential, 'ns', '1. cost per op', 1.5);
+  const contended = find('2', 'ns');
+  if (contended !== undefined) {
+    againstFloor(contended, 'ns', '2. cost per op', 2);
+    if (contended.samples.ns?.[LIGHTNING] !== undefined) {
+      const speedup = speedupOver(contended, 'ns', LIGHTNING);
+      verdicts.push({ target: `2. ≥ 1.5× ${LIGHTNING}'s ops/s`, measured: `${speedup.toFixed(2)}×`, met: speedup >= 1.5 });
+    }
   }
 
   const burst = find('3', 'growth');
   if (burst !== undefined) {
-    const growth = medianMine(burst, 'growth');
-    const small = formatValue(medianMine(burst, 'nsSmall'), 'ns');
-    const large = formatValue(medianMine(burst, 'nsLarge'), 'ns');
-    verdicts.push({
-      target: '3. per-op cost flat when waiters grow 10× (≤ 1.3×)',
-      measured: `${growth.toFixed(2)}× (${small} → ${large})`,
-      met: growth <= 1.3,
-    });
+    againstFloor(burst, 'enqLarge', '3. enqueue per acquire, larger burst,', 1.5);
+    againstFloor(burst, 'nsLarge', '3. drain per hand-over, larger burst,', 3);
+    for (const [key, what] of [['enq', 'enqueue'], ['ns', 'drain']] as const) {
+      const growth = medianMine(burst, key === 'enq' ? 'enqGrowth' : 'growth');
+      const small = formatValue(medianMine(burst, `${key}Small`), 'ns');
+      const large = formatValue(medianMine(burst, `${key}Large`), 'ns');
+      verdicts.push({
+        target: `3. ${what} cost per op flat when waiters grow 10× (≤ 1.3×)`,
+        measured: `${growth.toFixed(2)}× (${small} → ${large})`,
+        met: growth <= 1.3,
+      });
+    }
   }
   const memory = find('3', 'bytes');
   if (memory !== undefined) {
     const bytes = medianMine(memory, 'bytes');
-    verdicts.push({ target: '3. heap per waiting acquire ≤ 400 B', measured: formatValue(bytes, 'B'), met: bytes <= 400 });
+    verdicts.push({ target: '3. heap per waiting acquire ≤ 350 B', measured: formatValue(bytes, 'B'), met: bytes <= 350 });
   }
 
   const timeouts = find('4', 'timers');

@@ -212,6 +212,24 @@ function createFamily(registry: Registry, prefix: string, labelNames: readonly s
   return { labelNames, metrics, names: metricNames(prefix), wait, use, create, members };
 }
 
+/**
+ * Puts back the family's metrics that the application removed from the registry since
+ * (`registry.clear()`, `removeSingleMetric()`), so that the pools registered now, and those
+ * registered before, are reported again. Checks every name before registering any.
+ */
+function restore(registry: Registry, family: Family): void {
+  const missing: number[] = [];
+  family.names.forEach((name, i) => {
+    const found = registry.getSingleMetric(name);
+    if (found === family.metrics[i]) return;
+    if (found !== undefined) {
+      throw new TypeError(`poolkeeper: registerPoolMetrics(): the registry already has a metric named ${show(name)}; choose another "prefix"`);
+    }
+    missing.push(i);
+  });
+  for (const i of missing) registry.registerMetric(family.metrics[i]!);
+}
+
 function checkLabels(labels: unknown): Labels {
   if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
     throw new TypeError(`poolkeeper: registerPoolMetrics() option "labels" must be an object of strings; got ${show(labels)}`);
@@ -291,6 +309,8 @@ export function registerPoolMetrics<T>(pool: AsyncPool<T>, options: RegisterPool
       `poolkeeper: registerPoolMetrics() option "labels": pools sharing a registry and prefix must use the same label names; ` +
         `registered: ${family.labelNames.join(', ')}; got: ${labelNames.join(', ')}`,
     );
+  } else {
+    restore(registry, family);
   }
   if (family.members.has(key)) {
     throw new TypeError(

@@ -124,7 +124,10 @@ export const timeouts: Scenario = {
     'Timers armed at the peak are counted by wrapping `setTimeout`/`clearTimeout` (`process.getActiveResourcesInfo()` does not list `unref()`ed timers). ' +
     'On time: a bare 1 ms timer probes all along; Node runs due timers in expiry order and promise callbacks in between, so a waiter still pending when the probe runs, with its deadline more than a tick (plus a tick of rounding) before the probe was armed, was held back by the pool. ' +
     'Raw lateness (deadline to rejection handler) is shown too: on a busy machine it follows the event loop\'s own lag. Then the pool must serve the next acquire at once.',
-  skip: [FLOOR], // the floor has no timeouts
+  // The floor has no timeouts. lightning-pool 4 keeps timed-out requests queued, and the next
+  // release overflows the stack once there are a few thousand (its error is swallowed): the pool
+  // wedges and this scenario could not finish.
+  skip: [FLOOR, 'lightning-pool'],
   metrics: [
     { key: 'timers', label: 'timers armed at peak', unit: 'count' },
     { key: 'timedOut', label: 'waiters rejected with the timeout error', unit: 'count' },

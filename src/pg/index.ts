@@ -300,7 +300,7 @@ class PgPool extends EventEmitter {
       }
     } catch (error) {
       state.broken = true;
-      void this.#closeClient(client);
+      this.#closeOutside(client);
       throw error;
     }
     if (this.#maxLifetimeMs !== Infinity) this.#createdAt.set(client, performance.now());
@@ -327,7 +327,7 @@ class PgPool extends EventEmitter {
         if (timer !== undefined) clearTimeout(timer);
         if (timedOut) {
           // It finished after its caller was told it failed: never leak it.
-          if (!err) void this.#closeClient(client);
+          if (!err) this.#closeOutside(client);
           return;
         }
         if (err) {
@@ -359,9 +359,16 @@ class PgPool extends EventEmitter {
   }
 
   #closeClient(client: PgClient): Promise<void> {
-    return new Promise<void>((resolve) => {
+    return new Promise<void>((resolve, reject) => {
       const done = (): void => {
-        this.emit('remove', client);
+        try {
+          this.emit('remove', client);
+        } catch (error) {
+          // A remove listener that throws: reported through asyncPool's error event (operation
+          // 'destroy'), never thrown into the client's end callback or left hanging till destroyTimeoutMs.
+          reject(error);
+          return;
+        }
         resolve();
       };
       if (typeof client.end !== 'function') {
@@ -374,6 +381,11 @@ class PgPool extends EventEmitter {
         done();
       }
     });
+  }
+
+  /** Closes a client that never entered the pool: nobody awaits it, so a failing listener is only logged. */
+  #closeOutside(client: PgClient): void {
+    this.#closeClient(client).catch((error: unknown) => this.log('remove listener failed', error));
   }
 
   #clientFailed(client: PgClient, state: ClientState, error: Error | undefined): void {
@@ -445,12 +457,28 @@ class PgPool extends EventEmitter {
       released = true;
       this.#release(client, err);
     };
-    this.emit('acquire', client);
+    try {
+      this.emit('acquire', client);
+    } catch (error) {
+      // The caller gets the listener's error instead of the client: give the client back, or
+      // it would stay checked out forever (and end() would wait for it forever).
+      released = true;
+      this.#giveBack(client, undefined);
+      throw error;
+    }
     return client;
   }
 
   #release(client: PgClient, err: unknown): void {
-    this.emit('release', err, client);
+    try {
+      this.emit('release', err, client);
+    } finally {
+      // A listener that throws makes release() throw, but never keeps the client out of the pool.
+      this.#giveBack(client, err);
+    }
+  }
+
+  #giveBack(client: PgClient, err: unknown): void {
     if (err || isBroken(client, this.#states.get(client))) {
       this.asyncPool.destroy(client).catch(NOOP); // reported through the error event, if at all
       return;
@@ -491,11 +519,19 @@ class PgPool extends EventEmitter {
         return;
       }
       let done = false;
-      const onError = (error: Error): void => {
-        if (done) return;
+      // The query settles even if a release listener throws; that error then goes on to the
+      // client's callback, as in pg-pool, instead of leaving the caller waiting forever.
+      const finish = (error: Error | undefined, res?: unknown): void => {
         done = true;
-        client.release!(error);
-        settle(error);
+        try {
+          client.release!(error);
+        } finally {
+          if (error) settle(error);
+          else settle(undefined, res);
+        }
+      };
+      const onError = (error: Error): void => {
+        if (!done) finish(error);
       };
       // A client that is no EventEmitter (a minimal custom Client) just cannot report errors here.
       const listens = typeof client.once === 'function' && typeof client.removeListener === 'function';
@@ -505,17 +541,12 @@ class PgPool extends EventEmitter {
         client.query(text, values, (error, res) => {
           this.log('query dispatched');
           if (listens) client.removeListener('error', onError);
-          if (done) return;
-          done = true;
-          client.release!(error);
-          if (error) settle(error);
-          else settle(undefined, res);
+          if (!done) finish(error, res);
         });
       } catch (error) {
         if (listens) client.removeListener('error', onError);
-        done = true;
-        client.release!(error);
-        settle(error as Error);
+        if (done) throw error; // from a callback run synchronously: pass it on, as above
+        finish(error as Error);
       }
     });
     return result;
