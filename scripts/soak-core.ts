@@ -294,8 +294,14 @@ export async function runSoak(lib: SoakLibrary, options: SoakOptions): Promise<S
     [full, { maxSize: 24, maxIdle: 16 }],
   ]);
   const held = new Map<Pool, number>([[lean, 0], [full, 0]]);
-  lean.on('error', ({ operation }) => bump(errorEvents, `lean:${operation}`));
-  full.on('error', ({ operation }) => bump(errorEvents, `full:${operation}`));
+  // Creation failures no caller was waiting for are counted by code too (create:<code>): whether a
+  // create timeout reaches a caller or only this event depends on who still waits when it fires.
+  const onError = (name: string) => ({ operation, error }: { operation: string; error: unknown }): void => {
+    bump(errorEvents, `${name}:${operation}`);
+    if (operation === 'create') bump(errorEvents, `create:${String((error as { code?: unknown } | undefined)?.code)}`);
+  };
+  lean.on('error', onError('lean'));
+  full.on('error', onError('full'));
 
   const expectedError = (error: unknown): string | undefined => {
     if (error instanceof InjectedFault) return error.code;

@@ -51,9 +51,14 @@ test(`${CYCLES} cycles with random faults and ${CALLERS} callers: invariants hol
   ]) {
     expect({ kind, injected: (report.faults[kind] ?? 0) > 0 }).toEqual({ kind, injected: true });
   }
-  for (const code of ['ok', 'ERR_ACQUIRE_TIMEOUT', 'ABORT_ERR', 'E_INJECTED', 'ERR_CREATE_TIMEOUT', 'ERR_POOL_QUEUE_FULL', 'ERR_POOL_UNAVAILABLE']) {
+  for (const code of ['ok', 'ERR_ACQUIRE_TIMEOUT', 'ABORT_ERR', 'E_INJECTED', 'ERR_POOL_QUEUE_FULL', 'ERR_POOL_UNAVAILABLE']) {
     expect({ code, seen: (report.outcomes[code] ?? 0) > 0 }).toEqual({ code, seen: true });
   }
+  // A create timeout reaches a caller only if one that arrived before the creation started still
+  // waits when it fires (callers with 1-3 ms timeouts have left): which one it is depends on the
+  // machine's timing, so either counts as the create timeout being exercised.
+  const createTimeouts = (report.outcomes.ERR_CREATE_TIMEOUT ?? 0) + (report.errorEvents['create:ERR_CREATE_TIMEOUT'] ?? 0);
+  expect({ code: 'ERR_CREATE_TIMEOUT', seen: createTimeouts > 0 }).toEqual({ code: 'ERR_CREATE_TIMEOUT', seen: true });
   // Most cycles succeed: the faults are the exception, not the run.
   expect(report.outcomes.ok).toBeGreaterThan(0.8 * (CYCLES + WARMUP));
   for (const operation of ['lean:destroy', 'full:destroy', 'full:validate', 'full:reset']) {
