@@ -549,10 +549,13 @@ export class AsyncPool<T> implements AsyncDisposable {
     }
     if (this.#refusing) throw new PoolDisposedError('prefill()');
     const jobs: Promise<unknown>[] = [];
-    let live = this.size;
-    // A factory may dispose the pool: re-checked before each creation.
-    for (; live < target && !this.#disposing; live++) jobs.push(this.#creator.create('prefill'));
-    if (live < target) jobs.push(Promise.resolve(new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.')));
+    // A factory runs user code, which may acquire (starting a creation of its own) or dispose the
+    // pool: the size and the pool's state are read again before each creation, and at most the
+    // deficit seen at the start is created, so a factory that fails synchronously cannot loop.
+    for (let deficit = target - this.size; deficit > 0 && this.size < target && !this.#disposing; deficit--) {
+      jobs.push(this.#creator.create('prefill'));
+    }
+    if (this.#disposing && this.size < target) jobs.push(Promise.resolve(new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.')));
     const outcomes = await Promise.all(jobs);
     // A failure's reason may be undefined (a bare reject()): success is the CREATED mark.
     for (const outcome of outcomes) if (outcome !== CREATED) throw outcome;

@@ -336,3 +336,32 @@ describe('a factory result that is a misbehaving thenable (defect 10)', () => {
     expect(closed).toEqual([got.id]);
   });
 });
+
+describe('prefill() with a factory that calls back', () => {
+  // Found by `npm run test:deep`: prefill() counted the creations it still had to start from the
+  // size it saw before the first factory call, so a factory that acquires (starting a creation
+  // for its caller) made prefill() start one creation too many, past maxSize.
+  test('a factory that acquires during prefill() never takes the pool past maxSize', async () => {
+    const { created, factory, releaser } = counting();
+    let calledBack = false;
+    let peak = 0;
+    const pool: AsyncPool<Conn> = new AsyncPool<Conn>({
+      factory: () => {
+        if (!calledBack) {
+          calledBack = true;
+          void pool.acquire();
+        }
+        peak = Math.max(peak, pool.size);
+        return factory();
+      },
+      releaser,
+      maxSize: 2,
+      minIdle: 2,
+    });
+    pool.on('create', () => (peak = Math.max(peak, pool.size)));
+    await pool.prefill(2);
+    await flush();
+    expect({ peak, created: created.length, size: pool.size }).toEqual({ peak: 2, created: 2, size: 2 });
+    expect(pool.borrowed + pool.idle).toBe(2);
+  });
+});
