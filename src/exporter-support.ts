@@ -5,6 +5,7 @@
  * @module
  */
 import type { AsyncPool } from './async-pool.js';
+import type { PoolEvents } from './events.js';
 import { show } from './options.js';
 
 /**
@@ -39,4 +40,35 @@ export function checkOptions(fn: string, options: unknown, allowed: readonly str
       throw new TypeError(`poolkeeper: unknown ${fn}() option "${key}" (expected ${allowed.join(', ')})`);
     }
   }
+}
+
+/** @internal Where an exporter records the pool's durations, each in seconds. */
+export interface DurationSinks {
+  /** How long a caller waited in `acquire()`. */
+  wait(seconds: number): void;
+  /** How long a `factory` call took. */
+  create(seconds: number): void;
+  /** How long a resource was held: from its hand-out to `release()`, or to `destroy()`. */
+  use(seconds: number): void;
+}
+
+/**
+ * @internal Feeds `sinks` from the pool's events (`acquire`, `create`, and `release` or
+ * `destroy()` of a borrowed resource for the use time), for both exporters alike. Returns the
+ * function that takes the listeners off again.
+ */
+export function recordDurations<T>(pool: AsyncPool<T>, sinks: DurationSinks): () => void {
+  const onAcquire = (e: PoolEvents<T>['acquire']): void => sinks.wait(seconds(e.waitedMs));
+  const onCreate = (e: PoolEvents<T>['create']): void => sinks.create(seconds(e.durationMs));
+  // A borrow that began before the exporter was attached has no `heldMs`: it is skipped.
+  const onRelease = (e: PoolEvents<T>['release']): void => {
+    if (e.heldMs !== undefined) sinks.use(seconds(e.heldMs));
+  };
+  const onDestroy = (e: PoolEvents<T>['destroy']): void => {
+    if (e.heldMs !== undefined) sinks.use(seconds(e.heldMs));
+  };
+  pool.on('acquire', onAcquire).on('create', onCreate).on('release', onRelease).on('destroy', onDestroy);
+  return () => {
+    pool.off('acquire', onAcquire).off('create', onCreate).off('release', onRelease).off('destroy', onDestroy);
+  };
 }

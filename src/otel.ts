@@ -26,8 +26,7 @@ import type {
   ValueType,
 } from '@opentelemetry/api';
 import type { AsyncPool } from './async-pool.js';
-import type { PoolEvents } from './events.js';
-import { DURATION_BUCKETS_SECONDS, checkOptions, checkPool, seconds } from './exporter-support.js';
+import { DURATION_BUCKETS_SECONDS, checkOptions, checkPool, recordDurations } from './exporter-support.js';
 import { show } from './options.js';
 
 export { DURATION_BUCKETS_SECONDS } from './exporter-support.js';
@@ -210,23 +209,18 @@ export function instrumentPool<T>(pool: AsyncPool<T>, options: InstrumentPoolOpt
     result.observe(pending, s.pending, attributes);
     result.observe(timeouts, s.timedOut, attributes);
   };
-  const onCreate = (e: PoolEvents<T>['create']): void => createTime.record(seconds(e.durationMs), attributes);
-  const onAcquire = (e: PoolEvents<T>['acquire']): void => waitTime.record(seconds(e.waitedMs), attributes);
-  const onRelease = (e: PoolEvents<T>['release']): void => {
-    if (e.heldMs !== undefined) useTime.record(seconds(e.heldMs), attributes);
-  };
-  const onDestroy = (e: PoolEvents<T>['destroy']): void => {
-    if (e.heldMs !== undefined) useTime.record(seconds(e.heldMs), attributes);
-  };
-
   meter.addBatchObservableCallback(observe, observables);
-  pool.on('create', onCreate).on('acquire', onAcquire).on('release', onRelease).on('destroy', onDestroy);
+  const stopRecording = recordDurations(pool, {
+    wait: (s) => waitTime.record(s, attributes),
+    create: (s) => createTime.record(s, attributes),
+    use: (s) => useTime.record(s, attributes),
+  });
 
   let removed = false;
   const remove = (): void => {
     if (removed) return;
     removed = true;
-    pool.off('create', onCreate).off('acquire', onAcquire).off('release', onRelease).off('destroy', onDestroy);
+    stopRecording();
     meter.removeBatchObservableCallback(observe, observables);
     instruments.names.delete(name);
   };

@@ -19,8 +19,8 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AsyncPool } from './async-pool.js';
-import type { DestroyReason, PoolEvents } from './events.js';
-import { DURATION_BUCKETS_SECONDS, checkOptions, checkPool, seconds } from './exporter-support.js';
+import type { DestroyReason } from './events.js';
+import { DURATION_BUCKETS_SECONDS, checkOptions, checkPool, recordDurations } from './exporter-support.js';
 import { show } from './options.js';
 import type { PoolStats } from './stats.js';
 
@@ -327,21 +327,17 @@ export function registerPoolMetrics<T>(pool: AsyncPool<T>, options: RegisterPool
   const use = f.use.labels(labels);
   const create = f.create.labels(labels);
 
-  const onAcquire = (e: PoolEvents<T>['acquire']): void => wait.observe(seconds(e.waitedMs));
-  const onCreate = (e: PoolEvents<T>['create']): void => create.observe(seconds(e.durationMs));
-  const onRelease = (e: PoolEvents<T>['release']): void => {
-    if (e.heldMs !== undefined) use.observe(seconds(e.heldMs));
-  };
-  const onDestroy = (e: PoolEvents<T>['destroy']): void => {
-    if (e.heldMs !== undefined) use.observe(seconds(e.heldMs));
-  };
-  pool.on('acquire', onAcquire).on('create', onCreate).on('release', onRelease).on('destroy', onDestroy);
+  const stopRecording = recordDurations(pool, {
+    wait: (s) => wait.observe(s),
+    create: (s) => create.observe(s),
+    use: (s) => use.observe(s),
+  });
 
   let done = false;
   const unregister = (): void => {
     if (done) return;
     done = true;
-    pool.off('acquire', onAcquire).off('create', onCreate).off('release', onRelease).off('destroy', onDestroy);
+    stopRecording();
     f.members.delete(key);
     for (const h of [f.wait, f.use, f.create]) h.remove(labels);
     if (f.members.size === 0) {
