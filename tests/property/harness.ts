@@ -964,9 +964,17 @@ export class Harness {
     acq.abortedByTest = true;
     // From user code the pool runs after a hand-out (a listener, the factory of a refill, a
     // releaser), the abort may come after this caller's promise was resolved, too late to count.
-    // Not from validate: it runs before the hand-out, so an abort there must win.
-    acq.abortedAtHandOut = this.#atPoint !== undefined && this.#atPoint !== 'validate';
+    // Not from validate: it runs before its own caller's hand-out, so an abort there must win,
+    // unless another resource was already handed out whose caller has not seen it yet (its promise
+    // is resolved, its callback still queued): that caller may be the one aborted, too late.
+    acq.abortedAtHandOut = this.#atPoint !== undefined && (this.#atPoint !== 'validate' || this.#handedOutUnseen());
     acq.controller!.abort(new Error(`reason of ${acq.kind}#${acq.id}`));
+  }
+
+  /** True while a resource was handed out ('acquire' event) to a caller that has not received it yet. */
+  #handedOutUnseen(): boolean {
+    for (const info of this.#resources.values()) if (info.outstanding && info.holder === undefined) return true;
+    return false;
   }
 
   #resize(maxSize: number, idleGap: number, minIdleWanted: number): void {
