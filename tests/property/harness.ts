@@ -500,6 +500,8 @@ export class Harness {
 
   #disposedAt: number | undefined = undefined;
   #disposeTimeoutMs = Infinity;
+  /** What a dispose() from user code returned while the first dispose() call was still running. */
+  #nestedDispose: Promise<void> | undefined = undefined;
   #disposePromise: Promise<void> | undefined = undefined;
   #disposeResolved = false;
 
@@ -1019,15 +1021,22 @@ export class Harness {
   }
 
   #dispose(timeoutMs: number | undefined): Promise<void> {
-    if (this.#disposePromise !== undefined) {
+    // Started already: also from user code that the first call ran synchronously (a releaser of
+    // an idle resource it closed), before that call returned its promise. The first call's
+    // timeoutMs is the one in force; a later call changes nothing and returns the same promise.
+    if (this.#disposedAt !== undefined) {
       const again = this.pool.dispose(timeoutMs === undefined ? undefined : { timeoutMs });
-      if (again !== this.#disposePromise) this.#violate('dispose() is not idempotent: a second call returned another promise');
+      if (this.#disposePromise === undefined) this.#nestedDispose = again;
+      else if (again !== this.#disposePromise) this.#violate('dispose() is not idempotent: a second call returned another promise');
       return again;
     }
     // Set first: dispose() closes idle resources (and emits 'destroy') synchronously.
     this.#disposedAt = now();
     this.#disposeTimeoutMs = timeoutMs ?? Infinity;
     const promise = this.pool.dispose(timeoutMs === undefined ? undefined : { timeoutMs });
+    if (this.#nestedDispose !== undefined && this.#nestedDispose !== promise) {
+      this.#violate('dispose() is not idempotent: a call from user code it ran returned another promise');
+    }
     this.#disposePromise = promise;
     const item = this.#track('dispose()');
     promise.then(
@@ -1323,7 +1332,9 @@ export class Harness {
       recycled: c.recycleMs !== Infinity,
       idle: c.idleTimeoutMs !== Infinity,
       invalid: c.validate || c.reset,
-      overflow: c.maxIdle < c.maxSize || this.#resizes > 0,
+      // #shrunk is set before resize() runs: user code it runs (a 'destroy' listener releasing a
+      // resource) may meet the new, lower maxIdle before resize() returns.
+      overflow: c.maxIdle < c.maxSize || this.#resizes > 0 || this.#shrunk,
       resized: this.#shrunk,
       revoked: false,
     };
