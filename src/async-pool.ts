@@ -8,8 +8,9 @@
  * the oldest waiters, and creations start for waiters that no creation in flight will serve.
  * Each lifecycle concern lives in a module of its own, reached through a narrow internal
  * interface (`#inner`): creation in `creator.ts`, validate and reset in `health.ts`, closing in
- * `closer.ts`, lifetimes and maintenance in `housekeeper.ts`, dispose in `shutdown.ts`. User code
- * runs only through `hooks.ts`.
+ * `closer.ts` (with `retire()`'s taking out of service), lifetimes and maintenance in
+ * `housekeeper.ts`, dispose in `shutdown.ts`, `resize()`'s checks in `sizing.ts`, the per-borrow
+ * guard of `use()`/`borrow()` in `lease.ts`. User code runs only through `hooks.ts`.
  *
  * @module
  */
@@ -435,15 +436,9 @@ export class AsyncPool<T> implements AsyncDisposable {
   retire(resource: T, error?: unknown): boolean {
     const record = this.#records.get(resource);
     if (record === undefined || record.state === 'closed' || this.#disposing) return false;
-    if (record.state !== 'idle') {
-      record.retired ??= 'retired';
-      if (error !== undefined) this.#closer.reportError(error, 'retire', resource);
-      return true;
-    }
-    this.#idle.retain((r) => r !== record);
-    this.#closer.close(record, 'retired');
+    const closedNow = this.#closer.retire(record, this.#idle, 'retired');
     if (error !== undefined) this.#closer.reportError(error, 'retire', resource);
-    this.#slotFreed();
+    if (closedNow) this.#slotFreed();
     return true;
   }
 
@@ -719,13 +714,7 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   #revoke(record: ResourceRecord<T>): void {
     if (record.state === 'closed' || this.#disposing) return;
-    if (record.state === 'idle') {
-      this.#idle.retain((r) => r !== record);
-      this.#closer.close(record, 'revoked');
-      this.#slotFreed();
-      return;
-    }
-    record.retired ??= 'revoked';
+    if (this.#closer.retire(record, this.#idle, 'revoked')) this.#slotFreed();
   }
 
   #abort(waiter: Waiter<T>): void {
