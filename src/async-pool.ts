@@ -8,29 +8,33 @@
  * the oldest waiters, and creations start for waiters that no creation in flight will serve.
  * Each lifecycle concern lives in a module of its own, reached through a narrow internal
  * interface (`#inner`): creation in `creator.ts`, validate and reset in `health.ts`, closing in
- * `closer.ts`, lifetimes and maintenance in `housekeeper.ts`, dispose in `shutdown.ts`. User code
- * runs only through `hooks.ts`.
+ * `closer.ts` (with `retire()`'s taking out of service), lifetimes and maintenance in
+ * `housekeeper.ts`, dispose in `shutdown.ts`, `resize()`'s checks in `sizing.ts`, the per-borrow
+ * guard of `use()`/`borrow()` in `lease.ts`. User code runs only through `hooks.ts`.
  *
  * @module
  */
 import { Closer } from './closer.js';
-import { CREATED, Creator, type CreatorOwner } from './creator.js';
+import { Creator, type CreatorOwner } from './creator.js';
 import { Deque } from './deque.js';
 import { AbortError, AcquireTimeoutError, NotBorrowedError, PoolDisposedError, PoolQueueFullError, PoolUnavailableError, type PoolCounts } from './errors.js';
 import type { DestroyReason, PoolEvents, PoolListener } from './events.js';
 import { Health, type HealthOwner } from './health.js';
 import { Hooks } from './hooks.js';
 import { Housekeeper, type HousekeeperOwner } from './housekeeper.js';
-import { Lease } from './lease.js';
-import { checkCount, parseAcquireOptions, resolveOptions, show, type AcquireOptions, type AsyncPoolOptions, type Limits, type ResolvedOptions } from './options.js';
+import { leaseOf, runBorrowed, type BorrowOwner, type Lease } from './lease.js';
+import { parseAcquireOptions, resolveOptions, show, type AcquireOptions, type AsyncPoolOptions, type Limits, type ResolvedOptions } from './options.js';
 import type { PermitSlot, ResourceRecord } from './resource.js';
 import { Shutdown, type ShutdownOwner } from './shutdown.js';
+import { resizeLimits, type ResizeOptions } from './sizing.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
 import { acquireChannel, type TraceContext } from './tracing.js';
 import { now } from './util.js';
 import { Waiter, type WaiterOwner } from './waiter.js';
 import type { WaiterQueueLike } from './waiter-queue.js';
 import { Waiters } from './waiters.js';
+
+export type { ResizeOptions } from './sizing.js';
 
 /** Options of {@link AsyncPool.dispose}. */
 export interface DisposeOptions {
@@ -47,14 +51,6 @@ export interface DisposeOptions {
    * @defaultValue false
    */
   readonly drain?: boolean;
-}
-
-/** Options of {@link AsyncPool.resize}. */
-export interface ResizeOptions {
-  /** New `maxIdle`: an integer, 0 ≤ maxIdle ≤ maxSize. Defaults to `maxSize` if `maxIdle` was never set, else the current value. */
-  readonly maxIdle?: number;
-  /** New `minIdle`: an integer, 0 ≤ minIdle ≤ maxIdle. Defaults to the current value. */
-  readonly minIdle?: number;
 }
 
 /** Everything the pool's modules call back into; kept off the public surface. */
@@ -118,6 +114,8 @@ export class AsyncPool<T> implements AsyncDisposable {
   readonly #housekeeper: Housekeeper<T>;
   readonly #shutdown: Shutdown<T>;
   readonly #inner: Inner<T>;
+  /** What `use()` and `borrow()` act through. */
+  readonly #borrowOwner: BorrowOwner<T>;
 
   /** Resources out of the idle store: borrowed, being validated, being reset. */
   #borrowed = 0;
@@ -193,6 +191,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       abandonWaiters: () => this.#waiting.abandon((waiter) => waiter.reject(new PoolDisposedError('acquire()'))),
     };
     const inner = this.#inner;
+    this.#borrowOwner = { records: this.#records, acquire: (options) => this.acquire(options), release: (r) => this.release(r), destroy: (r) => this.destroy(r), isBorrowed: (r) => this.isBorrowed(r) };
     this.#hooks = new Hooks(o);
     this.#closer = new Closer(this.#records, this.#hooks, this.#stats, o.destroyTimeoutMs);
     const parts = { hooks: this.#hooks, closer: this.#closer, stats: this.#stats };
@@ -345,52 +344,18 @@ export class AsyncPool<T> implements AsyncDisposable {
    * (without waiting for the releaser). If `fn` already released or destroyed the resource,
    * nothing more is done.
    */
-  async use<R>(fn: (resource: T) => R | Promise<R>, options?: AcquireOptions): Promise<R> {
+  use<R>(fn: (resource: T) => R | Promise<R>, options?: AcquireOptions): Promise<R> {
     // Checked before acquiring: a caller should not wait for a resource only to fail with it.
-    if (typeof fn !== 'function') throw new TypeError(`poolkeeper: use() argument "fn" must be a function; got ${show(fn)}`);
-    const resource = await this.acquire(options);
-    const record = this.#records.get(resource);
-    const uses = record?.uses;
-    let result: R;
-    try {
-      result = await fn(resource);
-    } catch (error) {
-      // Only this borrow: if fn released the resource and it went to another caller, it is theirs.
-      if (this.#lentAs(resource, record, uses)) {
-        if (this.#o.onUseError === 'destroy') void this.destroy(resource);
-        else this.release(resource);
-      }
-      throw error;
-    }
-    if (this.#lentAs(resource, record, uses)) this.release(resource);
-    return result;
+    if (typeof fn !== 'function') return Promise.reject(new TypeError(`poolkeeper: use() argument "fn" must be a function; got ${show(fn)}`));
+    return runBorrowed(this.#borrowOwner, options, fn, this.#o.onUseError === 'destroy');
   }
 
   /**
    * Acquires a resource wrapped in a {@link Lease}, which releases it when disposed:
    * `await using lease = await pool.borrow()`.
    */
-  async borrow(options?: AcquireOptions): Promise<Lease<T>> {
-    const resource = await this.acquire(options);
-    const record = this.#records.get(resource);
-    const uses = record?.uses;
-    // The lease acts on this borrow only: a resource given back directly and lent again belongs
-    // to its new holder (disposing the lease leaves it alone; release()/destroy() throw).
-    const lentAgain = (r: T): boolean => this.isBorrowed(r) && !this.#lentAs(r, record, uses);
-    return new Lease(resource, {
-      release: (r) => {
-        if (lentAgain(r)) throw new NotBorrowedError('release()', 'released');
-        this.release(r);
-      },
-      destroy: (r) => (lentAgain(r) ? Promise.reject(new NotBorrowedError('destroy()', 'released')) : this.destroy(r)),
-      isBorrowed: (r) => this.#lentAs(r, record, uses),
-    });
-  }
-
-  /** True while `resource` is still out on the borrow during which its use count was `uses`. */
-  #lentAs(resource: T, record: ResourceRecord<T> | undefined, uses: number | undefined): boolean {
-    // The record too: a factory may return an object the pool closed before; it gets a new record.
-    return record !== undefined && this.#records.get(resource) === record && record.state === 'borrowed' && record.uses === uses;
+  borrow(options?: AcquireOptions): Promise<Lease<T>> {
+    return leaseOf(this.#borrowOwner, options);
   }
 
   // ───────────────────────────── release / destroy ─────────────────────────────
@@ -471,15 +436,9 @@ export class AsyncPool<T> implements AsyncDisposable {
   retire(resource: T, error?: unknown): boolean {
     const record = this.#records.get(resource);
     if (record === undefined || record.state === 'closed' || this.#disposing) return false;
-    if (record.state !== 'idle') {
-      record.retired ??= 'retired';
-      if (error !== undefined) this.#closer.reportError(error, 'retire', resource);
-      return true;
-    }
-    this.#idle.retain((r) => r !== record);
-    this.#closer.close(record, 'retired');
+    const closedNow = this.#closer.retire(record, this.#idle, 'retired');
     if (error !== undefined) this.#closer.reportError(error, 'retire', resource);
-    this.#slotFreed();
+    if (closedNow) this.#slotFreed();
     return true;
   }
 
@@ -498,23 +457,7 @@ export class AsyncPool<T> implements AsyncDisposable {
    * `PoolDisposedError` once `dispose()` was called.
    */
   resize(maxSize: number, options?: ResizeOptions): void {
-    const max = checkCount('maxSize', maxSize, 1, true, 'resize() argument');
-    if (options !== undefined) {
-      if (typeof options !== 'object' || options === null) {
-        throw new TypeError(`poolkeeper: resize() options must be an object; got ${show(options)}`);
-      }
-      for (const key of Object.keys(options)) {
-        if (key !== 'maxIdle' && key !== 'minIdle') throw new TypeError(`poolkeeper: unknown resize() option "${key}" (expected maxIdle or minIdle)`);
-      }
-    }
-    const idleGiven = options?.maxIdle !== undefined;
-    const maxIdle = idleGiven ? checkCount('maxIdle', options!.maxIdle, 0, true) : this.#maxIdleFollows ? max : this.#maxIdle;
-    if (maxIdle > max) {
-      throw new RangeError(`poolkeeper: option "maxIdle" must be <= maxSize (${max}); got ${maxIdle}${idleGiven ? '' : ' (pass maxIdle to resize() as well)'}`);
-    }
-    const minIdle = options?.minIdle === undefined ? this.#limits.minIdle : checkCount('minIdle', options.minIdle, 0, false);
-    if (minIdle > maxIdle) throw new RangeError(`poolkeeper: option "minIdle" must be <= maxIdle (${maxIdle}); got ${minIdle}`);
-    if (this.#o.min > max) throw new RangeError(`poolkeeper: resize() argument "maxSize" must be >= min (${this.#o.min}); got ${max}`);
+    const { maxSize: max, maxIdle, minIdle, idleGiven } = resizeLimits(maxSize, options, this.#limits, this.#maxIdleFollows, this.#o.min);
     if (this.#disposing) throw new PoolDisposedError('resize()');
 
     if (idleGiven) this.#maxIdleFollows = false;
@@ -541,24 +484,8 @@ export class AsyncPool<T> implements AsyncDisposable {
    *
    * @param count - An integer from 0 to `maxIdle`. Defaults to `maxIdle` (`minIdle` when `maxIdle` is `Infinity`).
    */
-  async prefill(count?: number): Promise<void> {
-    const limit = this.#maxIdle;
-    const target = count === undefined ? (limit === Infinity ? this.#limits.minIdle : limit) : checkCount('count', count, 0, false, 'prefill() argument');
-    if (target > limit) {
-      throw new RangeError(`poolkeeper: prefill() argument "count" must be <= maxIdle (${limit}), since resources beyond it would be closed at once; got ${target}`);
-    }
-    if (this.#refusing) throw new PoolDisposedError('prefill()');
-    const jobs: Promise<unknown>[] = [];
-    // A factory runs user code, which may acquire (starting a creation of its own) or dispose the
-    // pool: the size and the pool's state are read again before each creation, and at most the
-    // deficit seen at the start is created, so a factory that fails synchronously cannot loop.
-    for (let deficit = target - this.size; deficit > 0 && this.size < target && !this.#disposing; deficit--) {
-      jobs.push(this.#creator.create('prefill'));
-    }
-    if (this.#disposing && this.size < target) jobs.push(Promise.resolve(new PoolDisposedError('prefill()', 'The pool was disposed before this creation started; prefill() cannot complete.')));
-    const outcomes = await Promise.all(jobs);
-    // A failure's reason may be undefined (a bare reject()): success is the CREATED mark.
-    for (const outcome of outcomes) if (outcome !== CREATED) throw outcome;
+  prefill(count?: number): Promise<void> {
+    return this.#creator.prefill(count);
   }
 
   /**
@@ -568,10 +495,7 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   clear(): void {
     if (this.#disposing) return;
-    this.#creator.newGeneration();
-    for (const record of this.#records.values()) {
-      if (record.state !== 'idle' && record.retired === undefined) record.retired = 'cleared';
-    }
+    this.#creator.newGeneration(); // resources out are retired too
     for (const record of this.#idle.drain()) this.#closer.close(record, 'cleared');
     this.#slotFreed();
   }
@@ -790,13 +714,7 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   #revoke(record: ResourceRecord<T>): void {
     if (record.state === 'closed' || this.#disposing) return;
-    if (record.state === 'idle') {
-      this.#idle.retain((r) => r !== record);
-      this.#closer.close(record, 'revoked');
-      this.#slotFreed();
-      return;
-    }
-    record.retired ??= 'revoked';
+    if (this.#closer.retire(record, this.#idle, 'revoked')) this.#slotFreed();
   }
 
   #abort(waiter: Waiter<T>): void {

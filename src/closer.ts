@@ -5,6 +5,7 @@
  * @internal
  */
 import PQueue from 'p-queue';
+import type { Deque } from './deque.js';
 import { DestroyTimeoutError } from './errors.js';
 import type { DestroyReason, PoolOperation } from './events.js';
 import type { Hooks } from './hooks.js';
@@ -48,6 +49,21 @@ export class Closer<T> {
    * Runs the releaser through the close queue, so dispose() can await every close, then gives
    * the resource's budget permit back (in the same task: dispose() waits for that too). Never rejects.
    */
+  /**
+   * Takes `record` out of service for `reason` (`retire()`, a lost budget permit), never from its
+   * holder: an idle one is closed now (true: its slot is free), one that is out is marked and
+   * closed when it comes back (false).
+   */
+  retire(record: ResourceRecord<T>, idle: Deque<ResourceRecord<T>>, reason: 'retired' | 'revoked'): boolean {
+    if (record.state !== 'idle') {
+      record.retired ??= reason;
+      return false;
+    }
+    idle.retain((r) => r !== record);
+    void this.close(record, reason);
+    return true;
+  }
+
   runReleaser(resource: T, slot: PermitSlot<T> | undefined): Promise<void> {
     const hooks = this.#hooks;
     if (!hooks.hasReleaser) {

@@ -13,7 +13,7 @@ import type { Closer } from './closer.js';
 import { AbortError, BudgetUnavailableError, CreateTimeoutError, PoolDisposedError, PoolUnavailableError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import type { Hooks } from './hooks.js';
-import { defaults, show, type Limits, type ResolvedOptions } from './options.js';
+import { checkCount, defaults, show, type Limits, type ResolvedOptions } from './options.js';
 import { RateGate } from './rate-gate.js';
 import { PermitSlot, ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
@@ -145,9 +145,34 @@ export class Creator<T> {
     this.#rateGate = o.createRatePerSec === Infinity ? undefined : new RateGate(o.createRatePerSec);
   }
 
-  /** `clear()`: creations in flight now are closed when they arrive. */
+  /** `clear()`: creations in flight now are closed when they arrive, resources out when they come back. */
   newGeneration(): void {
     this.#generation++;
+    for (const record of this.#records.values()) {
+      if (record.state !== 'idle' && record.retired === undefined) record.retired = 'cleared';
+    }
+  }
+
+  /** `prefill(count)`: creates until `count` are live; see `AsyncPool.prefill()`. */
+  async prefill(count: number | undefined): Promise<void> {
+    const owner = this.#owner;
+    const limit = this.#limits.maxIdle;
+    const target = count === undefined ? (limit === Infinity ? this.#limits.minIdle : limit) : checkCount('count', count, 0, false, 'prefill() argument');
+    if (target > limit) {
+      throw new RangeError(`poolkeeper: prefill() argument "count" must be <= maxIdle (${limit}), since resources beyond it would be closed at once; got ${target}`);
+    }
+    if (owner.refusing) throw new PoolDisposedError('prefill()');
+    const jobs: Promise<unknown>[] = [];
+    // A factory runs user code, which may acquire (starting a creation of its own) or dispose the
+    // pool: the size and the pool's state are read again before each creation, and at most the
+    // deficit seen at the start is created, so a factory that fails synchronously cannot loop.
+    for (let deficit = target - owner.size; deficit > 0 && owner.size < target && !owner.disposing; deficit--) {
+      jobs.push(this.create('prefill'));
+    }
+    if (owner.disposing && owner.size < target) jobs.push(Promise.resolve(cancelled()));
+    const outcomes = await Promise.all(jobs);
+    // A failure's reason may be undefined (a bare reject()): success is the CREATED mark.
+    for (const outcome of outcomes) if (outcome !== CREATED) throw outcome;
   }
 
   /** `dispose()`: drops the creations not started yet (waiting for a permit or their turn); their factory never runs. */

@@ -4,6 +4,8 @@
  * @module
  */
 import { NotBorrowedError } from './errors.js';
+import type { AcquireOptions } from './options.js';
+import type { ResourceRecord } from './resource.js';
 
 /** The part of a pool a {@link Lease} needs. */
 export interface LeaseOwner<T> {
@@ -116,4 +118,60 @@ export class SyncLease<T> implements Disposable {
     this.#done = true;
     if (this.#owner.isBorrowed(this.resource)) this.#owner.release(this.resource);
   }
+}
+
+/** The part of a pool that `use()` and `borrow()` need: its public calls and its records. */
+export interface BorrowOwner<T> extends LeaseOwner<T> {
+  acquire(options?: AcquireOptions): Promise<T>;
+  /** Every live resource, by resource. */
+  readonly records: ReadonlyMap<T, ResourceRecord<T>>;
+}
+
+/** True while `resource` is still out on the borrow during which its use count was `uses`. */
+function lentAs<T>(records: ReadonlyMap<T, ResourceRecord<T>>, resource: T, record: ResourceRecord<T> | undefined, uses: number | undefined): boolean {
+  // The record too: a factory may return an object the pool closed before; it gets a new record.
+  return record !== undefined && records.get(resource) === record && record.state === 'borrowed' && record.uses === uses;
+}
+
+/**
+ * The body of `AsyncPool.use()`: acquires, runs `fn`, then releases the resource (or destroys
+ * it, with `destroyOnError`, when `fn` fails), unless `fn` already gave it back.
+ */
+export async function runBorrowed<T, R>(owner: BorrowOwner<T>, options: AcquireOptions | undefined, fn: (resource: T) => R | Promise<R>, destroyOnError: boolean): Promise<R> {
+  const resource = await owner.acquire(options);
+  const records = owner.records;
+  const record = records.get(resource);
+  const uses = record?.uses;
+  let result: R;
+  try {
+    result = await fn(resource);
+  } catch (error) {
+    // Only this borrow: if fn released the resource and it went to another caller, it is theirs.
+    if (lentAs(records, resource, record, uses)) {
+      if (destroyOnError) void owner.destroy(resource);
+      else owner.release(resource);
+    }
+    throw error;
+  }
+  if (lentAs(records, resource, record, uses)) owner.release(resource);
+  return result;
+}
+
+/** The body of `AsyncPool.borrow()`: acquires, and wraps this borrow in a {@link Lease}. */
+export async function leaseOf<T>(owner: BorrowOwner<T>, options: AcquireOptions | undefined): Promise<Lease<T>> {
+  const resource = await owner.acquire(options);
+  const records = owner.records;
+  const record = records.get(resource);
+  const uses = record?.uses;
+  // The lease acts on this borrow only: a resource given back directly and lent again belongs
+  // to its new holder (disposing the lease leaves it alone; release()/destroy() throw).
+  const lentAgain = (r: T): boolean => owner.isBorrowed(r) && !lentAs(records, r, record, uses);
+  return new Lease(resource, {
+    release: (r) => {
+      if (lentAgain(r)) throw new NotBorrowedError('release()', 'released');
+      owner.release(r);
+    },
+    destroy: (r) => (lentAgain(r) ? Promise.reject(new NotBorrowedError('destroy()', 'released')) : owner.destroy(r)),
+    isBorrowed: (r) => lentAs(records, r, record, uses),
+  });
 }
