@@ -1108,6 +1108,10 @@ export class Harness {
     const script = this.#scripts[kind];
     let outcome = script[this.#callCount[kind]++ % script.length]!;
     if (outcome === 'hang' && this.#stopHanging) outcome = 'okAsync';
+    // With onCreateError 'retry' a caller waits for the factory to recover, up to its own
+    // timeout, which may be 2^31 ms or Infinity: once the run stops its faults, the factory does
+    // recover, or the end phase could never see such a caller settle.
+    if (this.#stopHanging && kind === 'factory' && this.config.onCreateError === 'retry') outcome = 'okAsync';
     const call: Call = {
       id: this.#calls.length + 1,
       kind,
