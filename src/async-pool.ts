@@ -6,59 +6,40 @@
  * point. Every change of state (a release, a destroy, a creation that finishes, a timer) ends in
  * {@link AsyncPool.#dispatch}, the one place that decides what happens next: idle resources go to
  * the oldest waiters, and creations start for waiters that no creation in flight will serve.
- * Each lifecycle concern lives in a module of its own, reached through a narrow internal
- * interface (`#inner`): creation in `creator.ts`, validate and reset in `health.ts`, closing in
- * `closer.ts` (with `retire()`'s taking out of service), lifetimes and maintenance in
- * `housekeeper.ts`, dispose in `shutdown.ts`, `resize()`'s checks in `sizing.ts`, the per-borrow
- * guard of `use()`/`borrow()` in `lease.ts`. User code runs only through `hooks.ts`.
+ * Each lifecycle concern lives in a module of its own, which reaches back into the pool only
+ * through `#inner` (typed by the module's `…Owner` interface): the waiting callers and every way
+ * they leave unserved in `waiters.ts`, creation in `creator.ts`, validate and reset in
+ * `health.ts`, closing in `closer.ts` (with taking a resource out of service), lifetimes and
+ * maintenance in `housekeeper.ts`, dispose in `shutdown.ts`, `resize()`'s checks in `sizing.ts`,
+ * the per-borrow guard of `use()`/`borrow()` in `lease.ts`. User code runs only through `hooks.ts`.
  *
  * @module
  */
 import { Closer } from './closer.js';
 import { Creator, type CreatorOwner } from './creator.js';
 import { Deque } from './deque.js';
-import { AbortError, AcquireTimeoutError, NotBorrowedError, PoolDisposedError, PoolQueueFullError, PoolUnavailableError, type PoolCounts } from './errors.js';
+import { NotBorrowedError, PoolDisposedError, PoolQueueFullError, PoolUnavailableError, type PoolCounts } from './errors.js';
 import type { DestroyReason, PoolEvents, PoolListener } from './events.js';
 import { Health, type HealthOwner } from './health.js';
 import { Hooks } from './hooks.js';
 import { Housekeeper, type HousekeeperOwner } from './housekeeper.js';
 import { leaseOf, runBorrowed, type BorrowOwner, type Lease } from './lease.js';
 import { parseAcquireOptions, resolveOptions, show, type AcquireOptions, type AsyncPoolOptions, type Limits, type ResolvedOptions } from './options.js';
-import type { PermitSlot, ResourceRecord } from './resource.js';
-import { Shutdown, type ShutdownOwner } from './shutdown.js';
+import type { ResourceRecord } from './resource.js';
+import { Shutdown, type DisposeOptions, type ShutdownOwner } from './shutdown.js';
 import { resizeLimits, type ResizeOptions } from './sizing.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
 import { acquireChannel, type TraceContext } from './tracing.js';
 import { now } from './util.js';
 import { Waiter, type WaiterOwner } from './waiter.js';
 import type { WaiterQueueLike } from './waiter-queue.js';
-import { Waiters } from './waiters.js';
+import { abortErrorOf, Waiters, type WaitersOwner } from './waiters.js';
 
+export type { DisposeOptions } from './shutdown.js';
 export type { ResizeOptions } from './sizing.js';
 
-/** Options of {@link AsyncPool.dispose}. */
-export interface DisposeOptions {
-  /**
-   * How long to wait for borrowed resources to come back (and creations in flight to finish)
-   * before closing them anyway. A number > 0, or `Infinity`.
-   * @defaultValue Infinity
-   */
-  readonly timeoutMs?: number;
-  /**
-   * Serve the callers already waiting before shutting down (new acquires are still rejected at
-   * once): they get idle resources, released ones or new ones as usual. `timeoutMs` then bounds
-   * the whole shutdown; callers still waiting when it passes are rejected with `PoolDisposedError`.
-   * @defaultValue false
-   */
-  readonly drain?: boolean;
-}
-
 /** Everything the pool's modules call back into; kept off the public surface. */
-type Inner<T> = WaiterOwner<T> & CreatorOwner<T> & HealthOwner<T> & HousekeeperOwner & ShutdownOwner<T>;
-
-function abortErrorOf(signal: AbortSignal): AbortError {
-  return new AbortError('acquire() was aborted by its signal', { cause: signal.reason });
-}
+type Inner<T> = WaiterOwner<T> & WaitersOwner & CreatorOwner<T> & HealthOwner<T> & HousekeeperOwner & ShutdownOwner<T>;
 
 /**
  * A bounded pool of resources that are expensive to create: connections, sockets, workers.
@@ -87,7 +68,6 @@ export class AsyncPool<T> implements AsyncDisposable {
   #maxIdleFollows: boolean;
   readonly #acquireTimeoutMs: number;
   readonly #maxUses: number;
-  /** True when `minIdle` or `min` asks for background creation. */
   /** minIdle or min is set: keep-warm refills run. resize() updates it. */
   #keepWarm: boolean;
   readonly #validating: boolean;
@@ -145,60 +125,47 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#resetting = o.reset !== undefined;
     this.#trackIdleTime = o.idleTimeoutMs !== Infinity || (o.validate !== undefined && o.validateIdleAfterMs > 0);
     this.#trackLeaks = o.leakDetectionMs !== Infinity;
-    this.#waiting = new Waiters(o.acquireTimeoutMs, o.priorities, (waiter) => this.#timeOut(waiter));
-    this.#waiters = this.#waiting.queue;
-    this.#serving = this.#waiting.serving;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below need the pool
     const pool = this;
     this.#inner = {
+      // The pool's state, read by the modules.
       get disposing() { return pool.#disposing; },
       get refusing() { return pool.#refusing; },
-      get pendingCount() { return pool.#waiting.pending; },
       get size() { return pool.size; },
-      get idleCount() { return pool.#idle.length; },
-      get waitingCount() { return pool.#waiters.length; },
-      get validatingCount() { return pool.#serving.size; },
       get borrowedCount() { return pool.#borrowed; },
-      serving: this.#serving,
-      onWaiterAbort: (waiter) => this.#abort(waiter),
-      onWaiterTimeout: (waiter) => this.#timeOut(waiter),
+      get createFailure() { return pool.#creator.failure; },
+      counts: () => this.#counts(),
+      // The transitions that move the pool's counts, and the dispatch point.
       adopt: (record) => this.#adopt(record),
-      closeBorrowed: (record, reason) => void this.#closeBorrowed(record, reason),
-      slotFreed: () => this.#slotFreed(),
       place: (record) => this.#place(record),
-      rejectOldest: (error, arrivedBefore, cause) => this.#rejectOldest(error, arrivedBefore, cause),
-      permitLost: (slot) => this.#permitLost(slot),
-      revoke: (record) => this.#revoke(record),
-      rejectAll: (error) => {
-        this.#stats.rejectedUnavailable += this.#waiting.rejectAll(error);
-        this.#creator.noWaiters();
-      },
-      dispatch: () => this.#dispatch(),
-      checkDrained: () => this.#shutdown.checkDrained(),
-      scheduleMaintenance: (at, t) => this.#housekeeper.schedule(at, t),
       handOver: (record, waiter) => this.#handOver(record, waiter),
       giveBack: (record, validate) => this.#return(record, validate),
-      requeue: (waiter) => this.#waiting.requeue(waiter),
-      refill: () => this.#creator.refill(),
+      closeBorrowed: (record, reason) => void this.#closeBorrowed(record, reason),
+      retire: (record, reason) => void this.#takeOut(record, reason),
+      slotFreed: () => this.#slotFreed(),
+      waiterLeft: () => this.#waiterLeft(),
       markRefusing: () => void (this.#refusing = true),
-      whenNonePending: (done) => {
-        this.#waiting.onNonePending = done === undefined ? undefined : () => {
-          this.#waiting.onNonePending = undefined;
-          done();
-        };
-      },
       markDisposing: () => void (this.#disposing = true),
-      abandonWaiters: () => this.#waiting.abandon((waiter) => waiter.reject(new PoolDisposedError('acquire()'))),
+      dispatch: () => this.#dispatch(),
+      // Through the pool to a module built after the caller.
+      onWaiterAbort: (waiter) => this.#waiting.abort(waiter),
+      onWaiterTimeout: (waiter) => this.#waiting.timeOut(waiter),
+      refill: () => this.#creator.refill(),
+      scheduleMaintenance: (at, t) => this.#housekeeper.schedule(at, t),
+      checkDrained: () => this.#shutdown.checkDrained(),
     };
     const inner = this.#inner;
+    this.#waiting = new Waiters(o.acquireTimeoutMs, o.priorities, inner, this.#stats);
+    this.#waiters = this.#waiting.queue;
+    this.#serving = this.#waiting.serving;
     this.#borrowOwner = { records: this.#records, acquire: (options) => this.acquire(options), release: (r) => this.release(r), destroy: (r) => this.destroy(r), isBorrowed: (r) => this.isBorrowed(r) };
     this.#hooks = new Hooks(o);
     this.#closer = new Closer(this.#records, this.#hooks, this.#stats, o.destroyTimeoutMs);
-    const parts = { hooks: this.#hooks, closer: this.#closer, stats: this.#stats };
-    this.#creator = new Creator(o, inner, this.#records, this.#hooks, this.#closer, this.#stats, this.#limits);
-    this.#health = new Health(o, inner, this.#hooks, this.#closer, this.#stats);
-    this.#housekeeper = new Housekeeper(o, inner, this.#records, this.#idle, { ...parts, creator: this.#creator, limits: this.#limits });
-    this.#shutdown = new Shutdown(inner, this.#records, this.#idle, { creator: this.#creator, housekeeper: this.#housekeeper, closer: this.#closer });
+    const parts = { waiters: this.#waiting, hooks: this.#hooks, closer: this.#closer, stats: this.#stats, limits: this.#limits };
+    this.#creator = new Creator(o, inner, this.#records, this.#idle, parts);
+    this.#health = new Health(o, inner, parts);
+    this.#housekeeper = new Housekeeper(o, inner, this.#records, this.#idle, { ...parts, creator: this.#creator });
+    this.#shutdown = new Shutdown(inner, this.#records, this.#idle, { ...parts, creator: this.#creator, housekeeper: this.#housekeeper });
   }
 
   // ───────────────────────────── counts ─────────────────────────────
@@ -435,9 +402,14 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   retire(resource: T, error?: unknown): boolean {
     const record = this.#records.get(resource);
-    if (record === undefined || record.state === 'closed' || this.#disposing) return false;
-    const closedNow = this.#closer.retire(record, this.#idle, 'retired');
-    if (error !== undefined) this.#closer.reportError(error, 'retire', resource);
+    return record !== undefined && this.#takeOut(record, 'retired', error);
+  }
+
+  /** Takes `record` out of service (see {@link AsyncPool.retire}); false if it is closed or the pool is shutting down. */
+  #takeOut(record: ResourceRecord<T>, reason: 'retired' | 'revoked', error?: unknown): boolean {
+    if (record.state === 'closed' || this.#disposing) return false;
+    const closedNow = this.#closer.retire(record, this.#idle, reason);
+    if (error !== undefined) this.#closer.reportError(error, 'retire', record.resource);
     if (closedNow) this.#slotFreed();
     return true;
   }
@@ -697,54 +669,10 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   // ───────────────────────────── waiters ─────────────────────────────
 
-  /** The creation the oldest waiter counted on failed (or got no permit): it gets the error. False if nobody waits (or it came later). */
-  #rejectOldest(error: unknown, arrivedBefore: number, cause: 'create' | 'budget' = 'create'): boolean {
-    if (!this.#waiting.rejectOldest(error, arrivedBefore)) return false;
-    if (cause === 'budget') this.#stats.rejectedBudgetUnavailable++;
-    else this.#stats.rejectedCreateFailed++;
-    return true;
-  }
-
-  /** The budget lost the permit of `slot`: its resource is retired (closed now if idle, on return if out). */
-  #permitLost(slot: PermitSlot<T>): void {
-    if (slot.lost || slot.done) return;
-    slot.lost = true;
-    if (slot.record !== undefined) this.#revoke(slot.record); // else the creator retires it once placed
-  }
-
-  #revoke(record: ResourceRecord<T>): void {
-    if (record.state === 'closed' || this.#disposing) return;
-    if (this.#closer.retire(record, this.#idle, 'revoked')) this.#slotFreed();
-  }
-
-  #abort(waiter: Waiter<T>): void {
-    if (!this.#waiting.settle(waiter)) return;
-    this.#stats.aborted++;
-    if (this.#waiters.length === 0) this.#creator.noWaiters();
-    waiter.reject(abortErrorOf(waiter.signal!));
-    this.#afterWaiterLeft();
-  }
-
-  /**
-   * A waiter left without being served (timeout, abort): permit requests nobody needs any more
-   * are withdrawn, and if it was being validated, the idle resource kept back for it may now go
-   * to the next waiter.
-   */
-  #afterWaiterLeft(): void {
-    this.#creator.withdrawPermitWaits(this.#waiters.length);
+  /** A caller left unserved (see `waiters.ts`): creation it counted on may stop; a resource kept back for it may go on. */
+  #waiterLeft(): void {
+    this.#creator.waiterLeft(this.#waiters.length);
     if (this.#idle.length !== 0 && this.#waiters.length !== 0) this.#dispatch();
-  }
-
-  #timeOut(waiter: Waiter<T>): void {
-    if (waiter.state === 'settled') return;
-    const counts = this.#counts(); // taken before it leaves, so `pending` includes it
-    this.#waiting.settle(waiter);
-    this.#stats.timedOut++;
-    if (this.#waiters.length === 0) this.#creator.noWaiters();
-    const creator = this.#creator;
-    const cause = creator.consecutiveFailures > 0 || creator.overCapacity ? creator.lastError : undefined;
-    waiter.reject(new AcquireTimeoutError(waiter.timeoutMs, counts, cause));
-    this.#afterWaiterLeft();
   }
 
   #counts(): PoolCounts {

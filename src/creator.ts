@@ -10,6 +10,7 @@
 import PQueue from 'p-queue';
 import type { BudgetPermit } from './budget.js';
 import type { Closer } from './closer.js';
+import type { Deque } from './deque.js';
 import { AbortError, BudgetUnavailableError, CreateTimeoutError, PoolDisposedError, PoolUnavailableError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import type { Hooks } from './hooks.js';
@@ -21,6 +22,7 @@ import { createChannel, type TraceContext } from './tracing.js';
 import { Countdown } from './timer.js';
 import { isThenable, now } from './util.js';
 import { arrivalCount } from './waiter.js';
+import type { Waiters } from './waiters.js';
 
 /** Who a creation is for: a waiter, `prefill()`, or keep-warm refills and fail-fast probes. */
 export type CreateKind = 'acquire' | 'prefill' | 'background';
@@ -39,10 +41,6 @@ export interface CreatorOwner<T> {
   readonly refusing: boolean;
   /** Live resources: idle + borrowed + being created. */
   readonly size: number;
-  readonly idleCount: number;
-  readonly waitingCount: number;
-  /** Waiters whose resource is being validated. */
-  readonly validatingCount: number;
   /** Registers a new record, counted in `borrowed` until placed. */
   adopt(record: ResourceRecord<T>): void;
   /** Uncounts a record from `borrowed` and closes it. */
@@ -51,17 +49,8 @@ export interface CreatorOwner<T> {
   slotFreed(): void;
   /** Places a fresh record (state `returning`): to the oldest waiter, or idle; re-checks retired and disposed. */
   place(record: ResourceRecord<T>): void;
-  /**
-   * Rejects the oldest waiter with a creation's error (or the budget's, `cause` `'budget'`) if it
-   * arrived before `arrivedBefore` (an `arrivalCount()` reading); false when nobody waits or it came later.
-   */
-  rejectOldest(error: unknown, arrivedBefore: number, cause?: 'create' | 'budget'): boolean;
-  /** The budget lost the permit of `slot`: retire its resource. */
-  permitLost(slot: PermitSlot<T>): void;
-  /** Retires a resource whose permit was lost: closed now if idle, when it comes back if out. */
-  revoke(record: ResourceRecord<T>): void;
-  /** Rejects every waiter (fail-fast). */
-  rejectAll(error: PoolUnavailableError): void;
+  /** Takes a resource whose permit was lost out of service: closed now if idle, when it comes back if out. */
+  retire(record: ResourceRecord<T>, reason: 'revoked'): void;
   dispatch(): void;
   checkDrained(): void;
   /** Makes sure the maintenance timer fires by `at`. */
@@ -99,6 +88,8 @@ export class Creator<T> {
   readonly #o: ResolvedOptions<T>;
   readonly #owner: CreatorOwner<T>;
   readonly #records: Map<T, ResourceRecord<T>>;
+  readonly #idle: Deque<ResourceRecord<T>>;
+  readonly #waiters: Waiters<T>;
   readonly #hooks: Hooks<T>;
   readonly #closer: Closer<T>;
   readonly #stats: StatsRecorder;
@@ -126,18 +117,18 @@ export class Creator<T> {
     o: ResolvedOptions<T>,
     owner: CreatorOwner<T>,
     records: Map<T, ResourceRecord<T>>,
-    hooks: Hooks<T>,
-    closer: Closer<T>,
-    stats: StatsRecorder,
-    limits: Limits,
+    idle: Deque<ResourceRecord<T>>,
+    parts: { waiters: Waiters<T>; hooks: Hooks<T>; closer: Closer<T>; stats: StatsRecorder; limits: Limits },
   ) {
     this.#o = o;
-    this.#limits = limits;
     this.#owner = owner;
     this.#records = records;
-    this.#hooks = hooks;
-    this.#closer = closer;
-    this.#stats = stats;
+    this.#idle = idle;
+    this.#waiters = parts.waiters;
+    this.#hooks = parts.hooks;
+    this.#closer = parts.closer;
+    this.#stats = parts.stats;
+    this.#limits = parts.limits;
     // p-queue bounds creation to `concurrency` factory calls at once; the rate limit, a sliding
     // window so a failover cannot start a burst, runs on the pool's own unref'd timer (p-queue's
     // interval timer would keep an idle pool's process alive).
@@ -191,6 +182,20 @@ export class Creator<T> {
     if (!this.retryHeld) return;
     this.retryHeld = false;
     this.#retryTimer?.hold(false);
+  }
+
+  /**
+   * A caller left unserved (timeout, abort), `waiting` are still queued: a retry held for callers
+   * stops holding the process once nobody waits, and permit requests nobody needs are withdrawn.
+   */
+  waiterLeft(waiting: number): void {
+    if (waiting === 0) this.noWaiters();
+    this.withdrawPermitWaits(waiting);
+  }
+
+  /** The failure callers are waiting out (failures in a row, or an over-capacity refusal), if any. */
+  get failure(): unknown {
+    return this.consecutiveFailures > 0 || this.overCapacity ? this.lastError : undefined;
   }
 
   #clearRetryTimer(): void {
@@ -270,7 +275,7 @@ export class Creator<T> {
       this.#permitWaits.add(wait);
       let pending: Promise<BudgetPermit>;
       try {
-        pending = Promise.resolve(this.#hooks.budgetAcquire({ signal: controller.signal, onLost: () => this.#owner.permitLost(slot) }));
+        pending = Promise.resolve(this.#hooks.budgetAcquire({ signal: controller.signal, onLost: () => this.#permitLost(slot) }));
       } catch (error) {
         pending = Promise.reject(error);
       }
@@ -299,6 +304,13 @@ export class Creator<T> {
         },
       );
     });
+  }
+
+  /** The budget lost the permit of `slot`: its resource is retired (closed now if idle, on return if out). */
+  #permitLost(slot: PermitSlot<T>): void {
+    if (slot.lost || slot.done) return;
+    slot.lost = true;
+    if (slot.record !== undefined) this.#owner.retire(slot.record, 'revoked'); // else #created retires it once placed
   }
 
   /** A creation withdrawn before its factory ran: nobody needs it, or the pool is disposed. */
@@ -450,8 +462,8 @@ export class Creator<T> {
     owner.place(record);
     // Lost while the factory ran: it still serves the caller it was made for (closing it at once
     // would only start another creation, without end if the budget keeps losing permits), and is
-    // retired after. Placing ran user code: revoke() re-checks the record and the pool.
-    if (slot?.lost === true) owner.revoke(record);
+    // retired after. Placing ran user code: retire() re-checks the record and the pool.
+    if (slot?.lost === true) owner.retire(record, 'revoked');
     return CREATED;
   }
 
@@ -487,14 +499,14 @@ export class Creator<T> {
     let report = kind === 'background';
     // Dispatch lets waiters count on any creation in flight, a keep-warm one too: when waiters
     // outnumber the creations started for them, this one was theirs, and so is its error.
-    if (kind === 'acquire' || owner.waitingCount > this.creating - this.inBackground) {
+    if (kind === 'acquire' || this.#waiters.queue.length > this.creating - this.inBackground) {
       // The resource would have gone to the oldest waiter: that caller gets the error, unless
       // creations are retried (onCreateError 'retry'), or this creation was started for callers
       // and the oldest arrived after it started: the caller it was for has left, and the next
       // one, who still has time, gets a creation of its own. A waiter that counted on a
       // keep-warm creation gets its error. prefill()'s caller gets its own error either way.
       const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
-      const rejected = this.#o.onCreateError === 'reject' && owner.rejectOldest(error, arrivedBefore);
+      const rejected = this.#o.onCreateError === 'reject' && this.#waiters.rejectOldest(error, arrivedBefore, 'create');
       report = !rejected && kind !== 'prefill';
     }
     if (kind !== 'prefill') this.#backOff();
@@ -509,9 +521,9 @@ export class Creator<T> {
   #noPermit(error: unknown, kind: CreateKind, arrivals: number): unknown {
     const owner = this.#owner;
     let report = kind === 'background';
-    if (kind === 'acquire' || owner.waitingCount > this.creating - this.inBackground) {
+    if (kind === 'acquire' || this.#waiters.queue.length > this.creating - this.inBackground) {
       const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
-      report = !owner.rejectOldest(error, arrivedBefore, 'budget') && kind !== 'prefill';
+      report = !this.#waiters.rejectOldest(error, arrivedBefore, 'budget') && kind !== 'prefill';
     }
     if (kind === 'background') this.#backOff();
     // Reported once the state is complete; the listener may call back into the pool.
@@ -533,7 +545,7 @@ export class Creator<T> {
     this.#retryPending = true;
     this.#retryAt = t + delay;
     this.#owner.scheduleMaintenance(this.#retryAt, t);
-    if (this.#o.onCreateError === 'retry' && this.#owner.waitingCount !== 0) {
+    if (this.#o.onCreateError === 'retry' && this.#waiters.queue.length !== 0) {
       // Callers wait for this retry: the (unref'd) maintenance timer alone would let the process
       // exit in the middle of their acquire(). This one ends the backoff and dispatches.
       this.#clearRetryTimer();
@@ -552,7 +564,8 @@ export class Creator<T> {
     this.failingFast = true;
     // Prefill failures set no backoff: make sure a probe is scheduled, or nothing would end fail-fast.
     if (!this.#retryPending) this.#backOff();
-    this.#owner.rejectAll(new PoolUnavailableError(this.consecutiveFailures, this.lastError));
+    this.#waiters.rejectAll(new PoolUnavailableError(this.consecutiveFailures, this.lastError));
+    this.noWaiters();
   }
 
   /**
@@ -568,11 +581,11 @@ export class Creator<T> {
     }
     // Not while a waiter's resource is being validated: a resource made now would land idle, be
     // the next one validated if the check fails, and so on without end. Refilled after.
-    if (owner.validatingCount !== 0) return;
+    if (this.#waiters.serving.size !== 0) return;
     const { min } = this.#o;
     const limits = this.#limits;
     // User code run by a creation (the factory) may dispose the pool: re-checked on every turn.
-    while (!owner.disposing && owner.idleCount + this.inBackground < limits.minIdle && owner.size < limits.maxSize) {
+    while (!owner.disposing && this.#idle.length + this.inBackground < limits.minIdle && owner.size < limits.maxSize) {
       void this.create('background');
     }
     while (!owner.disposing && owner.size < min) void this.create('background'); // min <= maxSize: borrowed ones count

@@ -14,20 +14,17 @@ import type { ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
 import { isThenable, now, settleWithin } from './util.js';
 import type { Waiter } from './waiter.js';
+import type { Waiters } from './waiters.js';
 
 /** What health checks need from the pool. */
 export interface HealthOwner<T> {
   readonly disposing: boolean;
-  /** Waiters whose resource is being validated (shared with the pool). */
-  readonly serving: Set<Waiter<T>>;
   /** Gives `record` (counted in `borrowed`) to `waiter`, which is being served. */
   handOver(record: ResourceRecord<T>, waiter: Waiter<T>): void;
   /** A resource came back: to the oldest waiter (validated first if asked), idle, or closed. */
   giveBack(record: ResourceRecord<T>, validateForWaiter: boolean): void;
   /** Uncounts a record from `borrowed` and closes it. */
   closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason): void;
-  /** Puts a waiter being served back at the head of the queue. */
-  requeue(waiter: Waiter<T>): void;
   /** A slot was freed: dispatch, and let a dispose finish. */
   slotFreed(): void;
   /** Keep-warm: top the idle store up to `minIdle` and live resources up to `min`. */
@@ -39,16 +36,18 @@ export interface HealthOwner<T> {
 export class Health<T> {
   readonly #o: ResolvedOptions<T>;
   readonly #owner: HealthOwner<T>;
+  readonly #waiters: Waiters<T>;
   readonly #hooks: Hooks<T>;
   readonly #closer: Closer<T>;
   readonly #stats: StatsRecorder;
 
-  constructor(o: ResolvedOptions<T>, owner: HealthOwner<T>, hooks: Hooks<T>, closer: Closer<T>, stats: StatsRecorder) {
+  constructor(o: ResolvedOptions<T>, owner: HealthOwner<T>, parts: { waiters: Waiters<T>; hooks: Hooks<T>; closer: Closer<T>; stats: StatsRecorder }) {
     this.#o = o;
     this.#owner = owner;
-    this.#hooks = hooks;
-    this.#closer = closer;
-    this.#stats = stats;
+    this.#waiters = parts.waiters;
+    this.#hooks = parts.hooks;
+    this.#closer = parts.closer;
+    this.#stats = parts.stats;
   }
 
   /**
@@ -65,7 +64,7 @@ export class Health<T> {
   validateFor(record: ResourceRecord<T>, waiter: Waiter<T>): void {
     const owner = this.#owner;
     record.state = 'validating';
-    owner.serving.add(waiter);
+    this.#waiters.serving.add(waiter);
     let result: boolean | PromiseLike<boolean>;
     let thenable: boolean;
     try {
@@ -105,7 +104,7 @@ export class Health<T> {
       if (!valid) this.#stats.validationFailed++;
       owner.closeBorrowed(record, valid ? record.retired! : 'invalid');
       // The caller keeps its place at the head of the queue.
-      if (waiter.state === 'serving' && !owner.disposing) owner.requeue(waiter);
+      if (waiter.state === 'serving' && !owner.disposing) this.#waiters.requeue(waiter);
       // Reported once the pool is consistent again, so a listener sees (and may act on) that state.
       if (failed) this.#closer.reportError(error, 'validate', record.resource);
       owner.slotFreed();

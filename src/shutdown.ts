@@ -7,30 +7,42 @@
  *
  * @internal
  */
-import type { DisposeOptions } from './async-pool.js';
 import type { Closer } from './closer.js';
 import type { Creator } from './creator.js';
 import type { Deque } from './deque.js';
+import { PoolDisposedError } from './errors.js';
 import type { DestroyReason } from './events.js';
 import type { Housekeeper } from './housekeeper.js';
 import { checkDuration, show } from './options.js';
 import type { ResourceRecord } from './resource.js';
 import { Countdown } from './timer.js';
 import { now } from './util.js';
+import type { Waiters } from './waiters.js';
+
+/** Options of {@link AsyncPool.dispose}. */
+export interface DisposeOptions {
+  /**
+   * How long to wait for borrowed resources to come back (and creations in flight to finish)
+   * before closing them anyway. A number > 0, or `Infinity`.
+   * @defaultValue Infinity
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Serve the callers already waiting before shutting down (new acquires are still rejected at
+   * once): they get idle resources, released ones or new ones as usual. `timeoutMs` then bounds
+   * the whole shutdown; callers still waiting when it passes are rejected with `PoolDisposedError`.
+   * @defaultValue false
+   */
+  readonly drain?: boolean;
+}
 
 /** What shutdown needs from the pool. */
 export interface ShutdownOwner<T> {
   readonly borrowedCount: number;
-  /** Callers whose `acquire()` has not settled. */
-  readonly pendingCount: number;
   /** From now on acquires reject; waiters already queued may still be served (a drain). */
   markRefusing(): void;
-  /** Calls `done` (once) when no caller is pending any more; `undefined` cancels. */
-  whenNonePending(done: (() => void) | undefined): void;
   /** Marks the pool disposed: from now on arrivals are closed and nothing more is created. */
   markDisposing(): void;
-  /** Stops the wait timer and rejects every waiter, queued or being served, with `PoolDisposedError`. */
-  abandonWaiters(): void;
   /** Uncounts a record from `borrowed` and closes it. */
   closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason): void;
 }
@@ -56,6 +68,7 @@ export class Shutdown<T> {
   readonly #owner: ShutdownOwner<T>;
   readonly #records: Map<T, ResourceRecord<T>>;
   readonly #idle: Deque<ResourceRecord<T>>;
+  readonly #waiters: Waiters<T>;
   readonly #creator: Creator<T>;
   readonly #housekeeper: Housekeeper<T>;
   readonly #closer: Closer<T>;
@@ -68,11 +81,12 @@ export class Shutdown<T> {
     owner: ShutdownOwner<T>,
     records: Map<T, ResourceRecord<T>>,
     idle: Deque<ResourceRecord<T>>,
-    parts: { creator: Creator<T>; housekeeper: Housekeeper<T>; closer: Closer<T> },
+    parts: { waiters: Waiters<T>; creator: Creator<T>; housekeeper: Housekeeper<T>; closer: Closer<T> },
   ) {
     this.#owner = owner;
     this.#records = records;
     this.#idle = idle;
+    this.#waiters = parts.waiters;
     this.#creator = parts.creator;
     this.#housekeeper = parts.housekeeper;
     this.#closer = parts.closer;
@@ -88,19 +102,19 @@ export class Shutdown<T> {
     } catch (error) {
       return Promise.reject(error);
     }
-    const owner = this.#owner;
-    owner.markRefusing();
-    if (drain && owner.pendingCount !== 0) {
+    this.#owner.markRefusing();
+    const waiters = this.#waiters;
+    if (drain && waiters.pending !== 0) {
       // Serve the callers already waiting first; timeoutMs bounds the drain and the shutdown together.
       const deadline = now() + timeoutMs;
       this.#promise = new Promise<void>((resolve) => {
         let timer: Countdown | undefined;
         const served = (): void => {
-          owner.whenNonePending(undefined);
+          waiters.whenNonePending(undefined);
           timer?.cancel();
           resolve();
         };
-        owner.whenNonePending(served);
+        waiters.whenNonePending(served);
         // Held: a pending dispose() settles when its bound ends.
         if (timeoutMs !== Infinity) timer = new Countdown(timeoutMs, served, true);
       }).then(() => this.#shutDown(timeoutMs === Infinity ? Infinity : Math.max(deadline - now(), 1)));
@@ -126,7 +140,7 @@ export class Shutdown<T> {
     // finish, and what they create is closed on arrival.
     this.#creator.cancelQueued();
     this.#housekeeper.cancel();
-    this.#owner.abandonWaiters();
+    this.#waiters.abandon((waiter) => waiter.reject(new PoolDisposedError('acquire()')));
     for (const record of this.#idle.drain()) this.#closer.close(record, 'disposed');
     begin();
     return drained;

@@ -1,14 +1,33 @@
 /**
  * The callers waiting in `acquire()`: the queue in arrival order, the ones being served (their
- * resource is being validated), the pending count, and the shared deadline timer for waiters
- * using the pool's `acquireTimeoutMs`. Which waiter gets what is decided by the pool's dispatch.
+ * resource is being validated), the pending count, the shared deadline timer for waiters using
+ * the pool's `acquireTimeoutMs`, and every way a caller leaves without a resource (abort,
+ * timeout, a failed creation, fail-fast, dispose), with its counter in the stats. Which waiter
+ * gets what is decided by the pool's dispatch.
  *
  * @internal
  */
+import { AbortError, AcquireTimeoutError, type PoolCounts } from './errors.js';
+import type { StatsRecorder } from './stats.js';
 import { DeadlineTimer } from './timer.js';
 import { now } from './util.js';
 import type { arrivalCount, Waiter } from './waiter.js';
 import { PriorityWaiterQueue, WaiterQueue, type WaiterQueueLike } from './waiter-queue.js';
+
+/** What the waiters need from the pool when a caller leaves without a resource. */
+export interface WaitersOwner {
+  /** The counts an `AcquireTimeoutError` quotes. */
+  counts(): PoolCounts;
+  /** The creation failure callers are waiting out, if any: a timed-out caller's `cause`. */
+  readonly createFailure: unknown;
+  /** A caller left unserved (timeout, abort): creation for it may stop, a resource kept back for it may go on. */
+  waiterLeft(): void;
+}
+
+/** The error of an `acquire()` whose signal aborted. */
+export function abortErrorOf(signal: AbortSignal): AbortError {
+  return new AbortError('acquire() was aborted by its signal', { cause: signal.reason });
+}
 
 export class Waiters<T> {
   /**
@@ -29,12 +48,14 @@ export class Waiters<T> {
   readonly #deadlines = new WaiterQueue<T>();
   readonly #timer = new DeadlineTimer(() => this.#expire());
   readonly #sharedTimeoutMs: number;
-  readonly #onTimeout: (waiter: Waiter<T>) => void;
+  readonly #owner: WaitersOwner;
+  readonly #stats: StatsRecorder;
 
-  constructor(acquireTimeoutMs: number, priorities: number, onTimeout: (waiter: Waiter<T>) => void) {
+  constructor(acquireTimeoutMs: number, priorities: number, owner: WaitersOwner, stats: StatsRecorder) {
     this.queue = priorities === 1 ? new WaiterQueue<T>() : new PriorityWaiterQueue<T>(priorities);
     this.#sharedTimeoutMs = acquireTimeoutMs;
-    this.#onTimeout = onTimeout;
+    this.#owner = owner;
+    this.#stats = stats;
   }
 
   /** Queues `waiter`, which arrived at `t`, and arms its deadline. */
@@ -72,30 +93,49 @@ export class Waiters<T> {
     return true;
   }
 
+  /** The caller's signal aborted: it leaves with an `AbortError`. */
+  abort(waiter: Waiter<T>): void {
+    if (!this.settle(waiter)) return;
+    this.#stats.aborted++;
+    waiter.reject(abortErrorOf(waiter.signal!));
+    this.#owner.waiterLeft();
+  }
+
+  /** Its timeout passed: it leaves with an `AcquireTimeoutError` quoting the counts as it left. */
+  timeOut(waiter: Waiter<T>): void {
+    if (waiter.state === 'settled') return;
+    const counts = this.#owner.counts(); // taken before it leaves, so `pending` includes it
+    this.settle(waiter);
+    this.#stats.timedOut++;
+    waiter.reject(new AcquireTimeoutError(waiter.timeoutMs, counts, this.#owner.createFailure));
+    this.#owner.waiterLeft();
+  }
+
   /**
-   * A creation the oldest waiter counted on failed: it gets the error, if it arrived before
-   * `arrivedBefore` (an {@link arrivalCount} reading). False when nobody waits, or it came later.
+   * A creation the oldest waiter counted on failed (or got no permit, `cause` `'budget'`): it gets
+   * the error, if it arrived before `arrivedBefore` (an {@link arrivalCount} reading). False when
+   * nobody waits, or it came later.
    */
-  rejectOldest(error: unknown, arrivedBefore: number): boolean {
+  rejectOldest(error: unknown, arrivedBefore: number, cause: 'create' | 'budget'): boolean {
     const head = this.queue.peek();
     if (head === undefined || head.arrival >= arrivedBefore) return false;
     const waiter = this.queue.shift()!;
     waiter.state = 'serving';
     this.settle(waiter);
+    if (cause === 'budget') this.#stats.rejectedBudgetUnavailable++;
+    else this.#stats.rejectedCreateFailed++;
     waiter.reject(error);
     return true;
   }
 
-  /** Fail-fast: rejects every queued waiter with `error`; returns how many. */
-  rejectAll(error: unknown): number {
-    let count = 0;
+  /** Fail-fast: rejects every queued waiter with `error`. */
+  rejectAll(error: unknown): void {
     for (const waiter of this.queue.drain()) {
       waiter.state = 'serving';
       if (!this.settle(waiter)) continue;
-      count++;
+      this.#stats.rejectedUnavailable++;
       waiter.reject(error);
     }
-    return count;
   }
 
   /** A waiter's resource failed validation: it goes back to the head of the queue. */
@@ -103,6 +143,14 @@ export class Waiters<T> {
     this.serving.delete(waiter);
     waiter.state = 'waiting';
     this.queue.unshift(waiter);
+  }
+
+  /** `dispose({ drain: true })`: calls `done` (once) when no caller is pending any more; `undefined` cancels. */
+  whenNonePending(done: (() => void) | undefined): void {
+    this.onNonePending = done === undefined ? undefined : () => {
+      this.onNonePending = undefined;
+      done();
+    };
   }
 
   /** `dispose()`: stops the timer and settles every waiter, queued or being served; `reject` then rejects it. */
@@ -128,7 +176,7 @@ export class Waiters<T> {
       }
       this.#deadlines.shift();
       waiter.sharedDeadline = false;
-      this.#onTimeout(waiter);
+      this.timeOut(waiter);
     }
     this.#timer.hold(false); // every waiter with a shared deadline has left
   }
