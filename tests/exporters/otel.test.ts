@@ -15,7 +15,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { AsyncPool } from '../../src/index.js';
 import { DURATION_BUCKETS_SECONDS, instrumentPool } from '../../src/otel.js';
-import { tick, useFakeClock } from '../health/support.js';
+import { tick, useFakeClock } from '../support.js';
 
 useFakeClock();
 

@@ -7,7 +7,7 @@ import { jest } from '@jest/globals';
 import { Counter, Registry } from 'prom-client';
 import { AsyncPool } from '../../src/index.js';
 import { DURATION_BUCKETS_SECONDS, registerPoolMetrics } from '../../src/prometheus.js';
-import { tick, useFakeClock } from '../health/support.js';
+import { tick, useFakeClock } from '../support.js';
 import { parseExposition, promtoolCheck, valueOf, type Exposition } from './exposition.js';
 
 useFakeClock();

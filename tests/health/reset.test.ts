@@ -1,7 +1,7 @@
 /** reset / resetTimeoutMs: runs on every release before the resource may be reused. */
 import { AsyncPool, ResetTimeoutError, type PoolEvents } from '../../src/index.js';
 import { deferred } from '../helpers.js';
-import { switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

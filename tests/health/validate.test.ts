@@ -1,7 +1,7 @@
 /** validate / validateTimeoutMs / validateIdleAfterMs: a resource is checked before it is handed out. */
 import { AsyncPool, AcquireTimeoutError, ValidateTimeoutError, type PoolEvents } from '../../src/index.js';
 import { deferred, outcome } from '../helpers.js';
-import { switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

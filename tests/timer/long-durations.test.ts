@@ -4,7 +4,7 @@
  */
 import { AcquireTimeoutError, AsyncPool, type PoolEvents } from '../../src/index.js';
 import { outcome } from '../helpers.js';
-import { tick, useFakeClock } from '../health/support.js';
+import { tick, useFakeClock } from '../support.js';
 
 useFakeClock();
 

@@ -3,7 +3,7 @@
  * abandons a hanging releaser and reports it as DestroyTimeoutError.
  */
 import { AsyncPool, DestroyTimeoutError, type PoolEvents } from '../../src/index.js';
-import { switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

@@ -5,7 +5,7 @@
 import { jest } from '@jest/globals';
 import { AsyncPool } from '../../src/index.js';
 import { deferred, outcome } from '../helpers.js';
-import { switchableFactory, tick, type Conn } from './support.js';
+import { switchableFactory, tick, type Conn } from '../support.js';
 
 describe('with fake timers', () => {
   beforeEach(() => {

@@ -1,7 +1,7 @@
 /** stats(): an immutable snapshot whose counters match, exactly, what happened. */
 import { AsyncPool, AcquireTimeoutError, PoolQueueFullError, type DestroyReason, type PoolStats } from '../../src/index.js';
 import { outcome } from '../helpers.js';
-import { switchableFactory, tick, useFakeClock, type Conn } from '../health/support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

@@ -1,6 +1,6 @@
-/** Helpers shared by the health and observability tests: a fake clock and a factory the test drives. */
+/** Helpers shared by the tests of the pool and its subpaths: a fake clock and a factory the test drives. */
 import { jest } from '@jest/globals';
-import { deferred } from '../helpers.js';
+import { deferred } from './helpers.js';
 
 /**
  * Installs jest's modern fake timers (setTimeout, Date and performance.now, which the pool reads)

@@ -6,7 +6,7 @@
 import { jest } from '@jest/globals';
 import { AsyncPool } from '../../src/index.js';
 import { Emitter } from '../../src/events.js';
-import { tick, useFakeClock } from '../health/support.js';
+import { tick, useFakeClock } from '../support.js';
 
 interface Res {
   readonly id: number;

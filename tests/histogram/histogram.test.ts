@@ -5,7 +5,7 @@
  */
 import { DurationHistogram } from '../../src/histogram.js';
 import { AsyncPool } from '../../src/index.js';
-import { switchableFactory, tick, useFakeClock } from '../health/support.js';
+import { switchableFactory, tick, useFakeClock } from '../support.js';
 
 const STEP = 2 ** (1 / 4);
 

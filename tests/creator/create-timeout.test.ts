@@ -1,7 +1,7 @@
 /** createTimeoutMs: a factory call that takes longer fails with CreateTimeoutError; a late resource is closed. */
 import { AsyncPool, CreateTimeoutError, NotBorrowedError, type PoolEvents } from '../../src/index.js';
 import { outcome } from '../helpers.js';
-import { gatedFactory, tick, useFakeClock, type Conn } from './support.js';
+import { gatedFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

@@ -1,7 +1,7 @@
 /** leakDetectionMs: a resource borrowed too long raises one leak event with the stack of its acquire(). */
 import { jest } from '@jest/globals';
 import { AsyncPool, type PoolEvents } from '../../src/index.js';
-import { switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

@@ -6,7 +6,7 @@
 import { jest } from '@jest/globals';
 import { AcquireTimeoutError, AsyncPool } from '../../src/index.js';
 import { outcome, type Res } from '../helpers.js';
-import { tick, useFakeClock } from './support.js';
+import { tick, useFakeClock } from '../support.js';
 
 useFakeClock();
 

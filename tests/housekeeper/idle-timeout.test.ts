@@ -1,7 +1,7 @@
 /** idleTimeoutMs: resources idle longer are closed (reason idle), oldest-idle first, never below minIdle. */
 import { jest } from '@jest/globals';
 import { AsyncPool, type DestroyReason } from '../../src/index.js';
-import { switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

@@ -5,7 +5,7 @@
 import { jest } from '@jest/globals';
 import { AsyncPool, type PoolEvents } from '../../src/index.js';
 import { outcome } from '../helpers.js';
-import { switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

@@ -4,7 +4,7 @@
  */
 import { AsyncPool, type DestroyReason } from '../../src/index.js';
 import { deferred } from '../helpers.js';
-import { gatedFactory, switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { gatedFactory, switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

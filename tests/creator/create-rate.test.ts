@@ -1,6 +1,6 @@
 /** createConcurrency / createRatePerSec: every factory call goes through one p-queue. */
 import { AsyncPool } from '../../src/index.js';
-import { gatedFactory, switchableFactory, tick, useFakeClock } from './support.js';
+import { gatedFactory, switchableFactory, tick, useFakeClock } from '../support.js';
 
 useFakeClock();
 

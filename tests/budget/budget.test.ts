@@ -15,7 +15,7 @@ import {
   type PoolEvents,
 } from '../../src/index.js';
 import { deferred, flush, outcome, tracked, type Res } from '../helpers.js';
-import { tick, useFakeClock } from './support.js';
+import { tick, useFakeClock } from '../support.js';
 
 useFakeClock();
 

@@ -1,6 +1,6 @@
 /** minIdle: keep at least this many idle resources ready, within maxSize, refilled in the background. */
 import { AsyncPool, type PoolEvents } from '../../src/index.js';
-import { switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

@@ -1,6 +1,6 @@
 /** min: a floor on live resources (idle + borrowed + being created), kept by background creation. */
 import { AsyncPool, type PoolEvents } from '../../src/index.js';
-import { switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 

@@ -5,7 +5,7 @@
 import { jest } from '@jest/globals';
 import { AsyncPool, type DestroyReason, type PoolEvents, type PoolOperation } from '../../src/index.js';
 import { Emitter } from '../../src/events.js';
-import { tick, useFakeClock } from '../health/support.js';
+import { tick, useFakeClock } from '../support.js';
 
 useFakeClock();
 

@@ -7,7 +7,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { jest } from '@jest/globals';
 import { AcquireTimeoutError, AsyncPool, PoolDisposedError, acquireChannel, createChannel, type TraceContext } from '../../src/index.js';
 import { outcome } from '../helpers.js';
-import { switchableFactory, tick, useFakeClock } from '../health/support.js';
+import { switchableFactory, tick, useFakeClock } from '../support.js';
 
 useFakeClock();
 

@@ -1,7 +1,7 @@
 /** An acquire that times out while creation has been failing carries the last factory error as its cause. */
 import { AcquireTimeoutError, AsyncPool } from '../../src/index.js';
 import { outcome } from '../helpers.js';
-import { gatedFactory, tick, useFakeClock } from './support.js';
+import { gatedFactory, tick, useFakeClock } from '../support.js';
 
 useFakeClock();
 

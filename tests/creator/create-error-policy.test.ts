@@ -5,7 +5,7 @@
  */
 import { AsyncPool, AcquireTimeoutError, type PoolEvents } from '../../src/index.js';
 import { outcome } from '../helpers.js';
-import { gatedFactory, switchableFactory, tick, useFakeClock, type Conn } from './support.js';
+import { gatedFactory, switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
 
