@@ -46,10 +46,6 @@ export class Closer<T> {
   }
 
   /**
-   * Runs the releaser through the close queue, so dispose() can await every close, then gives
-   * the resource's budget permit back (in the same task: dispose() waits for that too). Never rejects.
-   */
-  /**
    * Takes `record` out of service for `reason` (`retire()`, a lost budget permit), never from its
    * holder: an idle one is closed now (true: its slot is free), one that is out is marked and
    * closed when it comes back (false).
@@ -64,6 +60,10 @@ export class Closer<T> {
     return true;
   }
 
+  /**
+   * Runs the releaser through the close queue, so dispose() can await every close, then gives
+   * the resource's budget permit back (in the same task: dispose() waits for that too). Never rejects.
+   */
   runReleaser(resource: T, slot: PermitSlot<T> | undefined): Promise<void> {
     const hooks = this.#hooks;
     if (!hooks.hasReleaser) {
