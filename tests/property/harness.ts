@@ -947,7 +947,10 @@ export class Harness {
     this.pool.destroy(resource).then(
       () => {
         item.settled = true;
-        const releaser = this.#calls.find((c) => c.kind === 'releaser' && c.arg === resource);
+        // The latest releaser call of this object: the factory may have returned it again after
+        // an earlier close, whose releaser can still be running (that one is not this destroy's).
+        let releaser: Call | undefined;
+        for (const c of this.#calls) if (c.kind === 'releaser' && c.arg === resource) releaser = c;
         if (!wasForceClosed && (releaser === undefined || this.#inFlight(releaser, now()))) {
           this.#violate(`destroy(${resource}) resolved before its releaser finished`);
         }
