@@ -31,7 +31,7 @@ import { resizeLimits, type ResizeOptions } from './sizing.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
 import { acquireChannel, type TraceContext } from './tracing.js';
 import { now } from './util.js';
-import { Waiter, type WaiterOwner } from './waiter.js';
+import { parkedPromise, Waiter, WaiterExtra, type WaiterOwner } from './waiter.js';
 import type { WaiterQueueLike } from './waiter-queue.js';
 import { abortErrorOf, Waiters, type WaitersOwner } from './waiters.js';
 
@@ -294,15 +294,20 @@ export class AsyncPool<T> implements AsyncDisposable {
       return Promise.reject(new PoolUnavailableError(this.#creator.consecutiveFailures, this.#creator.lastError));
     }
     const t = now();
-    const waiter = new Waiter<T>(this.#inner, t, timeoutMs, signal);
-    if (this.#trackLeaks) waiter.acquireStack = new Error('acquired here');
-    if (priority !== 0) waiter.priority = priority;
+    const promise = parkedPromise<T>();
+    const waiter = new Waiter<T>(t);
+    // Only a waiter with a signal, a timeout of its own, a priority or a stack to keep needs more.
+    if (signal !== undefined || timeoutMs !== this.#acquireTimeoutMs || priority !== 0 || this.#trackLeaks) {
+      const extra = waiter.extra = new WaiterExtra<T>(waiter, this.#inner, timeoutMs, signal);
+      if (this.#trackLeaks) extra.acquireStack = new Error('acquired here');
+      extra.priority = priority;
+    }
     this.#waiting.add(waiter, t);
     // With nothing idle and no room to create, dispatch has nothing to do (and a pool failing
     // fast with nothing idle rejected above): on a busy pool, skipping it saves a call on every
     // queued acquire (with the two edits nearby, ~10 % of scenario 2 in bench/).
     if (this.#idle.length !== 0 || this.size < this.#maxSize) this.#dispatch();
-    return waiter.promise;
+    return promise;
   }
 
   /**
@@ -589,7 +594,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     const waited = now() - waiter.enqueuedAt;
     this.#stats.acquiredAfterWait++;
     this.#stats.waits.record(waited);
-    const resource = this.#checkout(record, waiter.acquireStack);
+    const resource = this.#checkout(record, waiter.extra?.acquireStack);
     // Resolved before the 'acquire' listeners run: a caller they serve in turn comes after it.
     waiter.resolve(resource);
     if (this.#hooks.listeners.acquire !== undefined) this.#hooks.emit('acquire', { resource, waitedMs: waited });

@@ -1,5 +1,6 @@
 /**
- * A caller parked in `acquire()`: its promise, its deadline, and how it can be cancelled.
+ * A caller parked in `acquire()`: how to settle its promise, when it started waiting, and (only
+ * when it needs them) its signal, its own timer, its priority and where it was called from.
  *
  * @internal
  */
@@ -27,53 +28,135 @@ export function arrivalCount(): number {
 /** The longest delay `setTimeout` honours; a longer one fires after 1 ms. */
 const MAX_DELAY_MS = 2_147_483_647;
 
-function onTimer<T>(waiter: Waiter<T>): void {
-  waiter.timer = undefined;
-  // A timeout above MAX_DELAY_MS is armed in steps (and timers have millisecond resolution:
-  // less than 1 ms left counts as reached).
-  const left = waiter.deadline - performance.now();
-  if (left >= 1) waiter.armTimer(left);
-  else waiter.owner.onWaiterTimeout(waiter);
+// The promise's executor is one module-level function that leaves the resolvers here, where
+// the waiter's constructor picks them up at once (nothing runs in between): no closure and no
+// context are allocated per queued acquire, as an arrow function capturing the waiter would be.
+let nextResolve: ((value: never) => void) | undefined;
+function capture(resolve: (value: never) => void): void {
+  nextResolve = resolve;
 }
 
+/**
+ * Rejects the promise it resolves: V8 calls `then` one microtask later, which rejects that promise
+ * with `reason`. A waiter keeps only its `resolve`: holding `reject` too cost 56 B more per
+ * waiting acquire (a function object; scenario 3 of bench/ went from 411 to 347 B).
+ */
+class Rejection {
+  constructor(readonly reason: unknown) {}
+  then(_onFulfilled: unknown, onRejected: (reason: unknown) => void): void {
+    onRejected(this.reason);
+  }
+}
+
+/** Fulfils the promise it resolves one microtask later, as {@link Rejection} rejects. */
+class Fulfilment<T> {
+  constructor(readonly value: T) {}
+  then(onFulfilled: (value: T) => void): void {
+    onFulfilled(this.value);
+  }
+}
+
+/**
+ * True from a waiter's rejection until the microtask after it. A rejection reaches its caller one
+ * microtask late (see {@link Rejection}), so a waiter served meanwhile is fulfilled one microtask
+ * late too: callers see their promises settle in the order the pool settled them (an older
+ * waiter rejected, then a newer one served, never the other way round).
+ */
+let rejecting = false;
+function rejectionsDelivered(): void {
+  rejecting = false;
+}
+
+/** The promise of the next waiter: construct the {@link Waiter} right after, which takes its resolvers. */
+export function parkedPromise<T>(): Promise<T> {
+  return new Promise<T>(capture);
+}
+
+/**
+ * A waiter as lean as the common case allows, because 100k of them may wait at once: five fields
+ * (its clock reading among them). What only some waiters need lives in {@link WaiterExtra}, allocated for
+ * those alone.
+ */
 export class Waiter<T> {
   /** Arrival order: a smaller number arrived earlier. */
   readonly arrival = arrivals++;
   state: WaiterState = 'waiting';
-  readonly promise: Promise<T>;
-  resolve!: (resource: T) => void;
-  reject!: (error: unknown) => void;
-  /** A timer of its own, only for a per-call `timeoutMs`; shared-timeout waiters have none. */
+  readonly #resolve: (resource: T) => void;
+  /** Signal, own timer, priority, acquire stack: undefined for a plain `acquire()`. */
+  extra: WaiterExtra<T> | undefined = undefined;
+
+  /** Takes the resolvers of the promise {@link parkedPromise} just made. */
+  constructor(
+    /** Clock reading when the caller started waiting: wait-time statistics and deadlines. */
+    readonly enqueuedAt: number,
+  ) {
+    if (nextResolve === undefined) throw new Error('poolkeeper: internal error: a Waiter without parkedPromise()');
+    this.#resolve = nextResolve as (resource: T) => void;
+    nextResolve = undefined;
+  }
+
+  /** Fulfils its promise with `resource`. */
+  resolve(resource: T): void {
+    if (rejecting) (this.#resolve as (value: unknown) => void)(new Fulfilment(resource));
+    else this.#resolve(resource);
+  }
+
+  /** Rejects its promise with `error` (one microtask late: see {@link Rejection}). */
+  reject(error: unknown): void {
+    (this.#resolve as (value: unknown) => void)(new Rejection(error));
+    if (!rejecting) {
+      rejecting = true;
+      queueMicrotask(rejectionsDelivered);
+    }
+  }
+
+  /** Its priority level (0 is the highest). */
+  get priority(): number {
+    return this.extra === undefined ? 0 : this.extra.priority;
+  }
+
+  /**
+   * Marks it settled and drops its timer and abort listener. Returns false when it already was,
+   * so every settling path can simply ask `if (!waiter.finish()) return`.
+   */
+  finish(): boolean {
+    if (this.state === 'settled') return false;
+    this.state = 'settled';
+    if (this.extra !== undefined) this.extra.finish();
+    return true;
+  }
+}
+
+function onTimer<T>(extra: WaiterExtra<T>): void {
+  extra.timer = undefined;
+  // A timeout above MAX_DELAY_MS is armed in steps (and timers have millisecond resolution:
+  // less than 1 ms left counts as reached).
+  const left = extra.waiter.enqueuedAt + extra.timeoutMs - performance.now();
+  if (left >= 1) extra.armTimer(left);
+  else extra.owner.onWaiterTimeout(extra.waiter);
+}
+
+/**
+ * What a waiter needs beyond the common case: a signal, a timeout of its own, a priority, or the
+ * stack of its `acquire()` call (leak detection).
+ */
+export class WaiterExtra<T> {
+  /** A timer of its own, only for a finite timeout other than the pool's shared one. */
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  /** True while it sits in the pool's shared-deadline queue. */
-  sharedDeadline = false;
-  /** Its priority level (0 is the highest); only pools with `priorities` > 1 set it. */
+  /** Its priority level (0 is the highest); only pools with `priorities` > 1 set one. */
   priority = 0;
   /** Where `acquire()` was called; captured only with leak detection. */
   acquireStack: Error | undefined = undefined;
 
   constructor(
+    readonly waiter: Waiter<T>,
     readonly owner: WaiterOwner<T>,
-    /** Clock reading when the caller started waiting, for wait-time statistics. */
-    readonly enqueuedAt: number,
     /** How long it may wait, in milliseconds; `Infinity` for no timeout. */
     readonly timeoutMs: number,
     readonly signal: AbortSignal | undefined,
   ) {
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    // The waiter is its own abort listener (`handleEvent`), so no closure is allocated per call.
+    // Its own abort listener (`handleEvent`), so no closure is allocated for it.
     if (signal !== undefined) signal.addEventListener('abort', this, { once: true });
-  }
-
-  /**
-   * Clock reading after which it times out; `Infinity` for none. Computed rather than stored: a
-   * stored clock reading is a boxed double, 24 B more per waiter (2.4 MB for 100k waiters).
-   */
-  get deadline(): number {
-    return this.enqueuedAt + this.timeoutMs;
   }
 
   /**
@@ -86,21 +169,14 @@ export class Waiter<T> {
 
   /** Abort listener. */
   handleEvent(): void {
-    this.owner.onWaiterAbort(this);
+    this.owner.onWaiterAbort(this.waiter);
   }
 
-  /**
-   * Marks it settled and drops its timer and abort listener. Returns false when it already was,
-   * so every settling path can simply ask `if (!waiter.finish()) return`.
-   */
-  finish(): boolean {
-    if (this.state === 'settled') return false;
-    this.state = 'settled';
+  finish(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer); // ref'd, so Node drops its list at once (see dropTimer)
       this.timer = undefined;
     }
     if (this.signal !== undefined) this.signal.removeEventListener('abort', this);
-    return true;
   }
 }

@@ -41,37 +41,64 @@ export class Waiters<T> {
   pending = 0;
   /** Set by `dispose({ drain: true })`: called once no caller is pending. */
   onNonePending: (() => void) | undefined = undefined;
-  /**
-   * Waiters using the pool's `acquireTimeoutMs`: their deadlines ascend in arrival order, so one
-   * timer set for the oldest covers them all (O(1) timers however many wait).
-   */
-  readonly #deadlines = new WaiterQueue<T>();
-  readonly #timer = new DeadlineTimer(() => this.#expire());
+  /** The pool's `acquireTimeoutMs`: waiters using it share one deadline timer. */
   readonly #sharedTimeoutMs: number;
+  /**
+   * Waiters using the shared timeout have deadlines that ascend in arrival order, so one timer set
+   * for the oldest covers them all (O(1) timers however many wait). While every pending waiter
+   * uses it and the queue is the plain one, the queue itself is in deadline order and this is
+   * undefined: a queued acquire enters one queue, not two. The first waiter with a timeout of its
+   * own (or none) brings this separate queue in, built from the waiters pending then; it stays
+   * until nobody is pending. With `priorities` > 1 it is always there.
+   */
+  #deadlines: WaiterQueue<T> | undefined;
+  /** Pending waiters the shared deadline covers: the timer holds the process while any is. */
+  #sharedPending = 0;
+  readonly #timer = new DeadlineTimer(() => this.#expire());
+  readonly #plainQueue: boolean;
   readonly #owner: WaitersOwner;
   readonly #stats: StatsRecorder;
 
   constructor(acquireTimeoutMs: number, priorities: number, owner: WaitersOwner, stats: StatsRecorder) {
-    this.queue = priorities === 1 ? new WaiterQueue<T>() : new PriorityWaiterQueue<T>(priorities);
+    this.#plainQueue = priorities === 1;
+    this.queue = this.#plainQueue ? new WaiterQueue<T>() : new PriorityWaiterQueue<T>(priorities);
+    this.#deadlines = this.#plainQueue ? undefined : new WaiterQueue<T>();
     this.#sharedTimeoutMs = acquireTimeoutMs;
     this.#owner = owner;
     this.#stats = stats;
   }
 
-  /** Queues `waiter`, which arrived at `t`, and arms its deadline. */
+  /** How long `waiter` may wait, in milliseconds; `Infinity` for no timeout. */
+  timeoutOf(waiter: Waiter<T>): number {
+    return waiter.extra === undefined ? this.#sharedTimeoutMs : waiter.extra.timeoutMs;
+  }
+
+  /**
+   * Whether the shared deadline timer covers `waiter` (the pool's finite `acquireTimeoutMs`).
+   * Computed, not a flag, to keep waiters small; `settle` asks it once per waiter.
+   */
+  #hasSharedDeadline(waiter: Waiter<T>): boolean {
+    const shared = this.#sharedTimeoutMs;
+    return shared !== Infinity && (waiter.extra === undefined || waiter.extra.timeoutMs === shared);
+  }
+
+  /** Queues `waiter`, which arrived at `t` (its `enqueuedAt`), and arms its deadline. */
   add(waiter: Waiter<T>, t: number): void {
     this.pending++;
     this.queue.push(waiter);
-    const timeoutMs = waiter.timeoutMs;
-    if (timeoutMs === Infinity) return;
-    if (timeoutMs === this.#sharedTimeoutMs) {
-      waiter.sharedDeadline = true;
-      this.#deadlines.push(waiter);
-      this.#timer.schedule(t + timeoutMs, t);
-      this.#timer.hold(true); // a waiter with a finite timeout keeps the process alive
-    } else {
-      waiter.armTimer(timeoutMs);
+    const shared = this.#sharedTimeoutMs;
+    const timeoutMs = waiter.extra === undefined ? shared : waiter.extra.timeoutMs;
+    if (timeoutMs === shared) {
+      if (shared === Infinity) return;
+      // A waiter with a finite timeout keeps the process alive while it waits.
+      if (++this.#sharedPending === 1) this.#timer.hold(true);
+      if (this.#deadlines !== undefined) this.#deadlines.push(waiter);
+      this.#timer.schedule(t + shared, t);
+      return;
     }
+    if (timeoutMs !== Infinity) waiter.extra!.armTimer(timeoutMs);
+    // It may wait longer than the waiters behind it: the queue is no longer in deadline order.
+    if (this.#deadlines === undefined && shared !== Infinity) this.#separateDeadlines();
   }
 
   /**
@@ -81,23 +108,25 @@ export class Waiters<T> {
   settle(waiter: Waiter<T>): boolean {
     const state = waiter.state;
     if (!waiter.finish()) return false;
-    this.pending--;
-    if (this.pending === 0 && this.onNonePending !== undefined) this.onNonePending();
     if (state === 'waiting') this.queue.forget(waiter);
     else if (this.serving.size !== 0) this.serving.delete(waiter);
-    if (waiter.sharedDeadline) {
-      waiter.sharedDeadline = false;
-      this.#deadlines.forget();
-      if (this.#deadlines.length === 0) this.#timer.hold(false); // no finite timeout left to honour
+    if (this.#hasSharedDeadline(waiter)) {
+      if (this.#deadlines !== undefined) this.#deadlines.forget();
+      if (--this.#sharedPending === 0) this.#timer.hold(false); // no finite timeout left to honour
+    }
+    if (--this.pending === 0) {
+      if (this.#plainQueue) this.#deadlines = undefined; // the (empty) queue is in deadline order again
+      if (this.onNonePending !== undefined) this.onNonePending();
     }
     return true;
   }
+
 
   /** The caller's signal aborted: it leaves with an `AbortError`. */
   abort(waiter: Waiter<T>): void {
     if (!this.settle(waiter)) return;
     this.#stats.aborted++;
-    waiter.reject(abortErrorOf(waiter.signal!));
+    waiter.reject(abortErrorOf(waiter.extra!.signal!));
     this.#owner.waiterLeft();
   }
 
@@ -107,7 +136,7 @@ export class Waiters<T> {
     const counts = this.#owner.counts(); // taken before it leaves, so `pending` includes it
     this.settle(waiter);
     this.#stats.timedOut++;
-    waiter.reject(new AcquireTimeoutError(waiter.timeoutMs, counts, this.#owner.createFailure));
+    waiter.reject(new AcquireTimeoutError(this.timeoutOf(waiter), counts, this.#owner.createFailure));
     this.#owner.waiterLeft();
   }
 
@@ -160,24 +189,50 @@ export class Waiters<T> {
       waiter.state = 'serving'; // out of the queue already: settling must not uncount it again
       if (this.settle(waiter)) reject(waiter);
     }
-    this.#deadlines.drain();
+    this.#deadlines?.drain();
+  }
+
+  /**
+   * Brings in the separate deadline queue, with the waiters pending on the shared timeout: those
+   * being validated first (they left the queue's head, so they arrived before every queued one),
+   * then the queue's, all in arrival order. O(pending) once; it stays until nobody is pending, so
+   * each waiter takes part in at most one such copy.
+   */
+  #separateDeadlines(): void {
+    const deadlines = new WaiterQueue<T>();
+    const serving = [...this.serving].sort((a, b) => a.arrival - b.arrival);
+    for (const waiter of serving) if (this.#hasSharedDeadline(waiter)) deadlines.push(waiter);
+    for (const waiter of this.queue.drain()) {
+      this.queue.push(waiter);
+      if (this.#hasSharedDeadline(waiter)) deadlines.push(waiter);
+    }
+    this.#deadlines = deadlines;
+  }
+
+  /** The pending waiter with the earliest shared deadline, if any. */
+  #earliestShared(): Waiter<T> | undefined {
+    if (this.#deadlines !== undefined) return this.#deadlines.peek();
+    if (this.#sharedPending === 0) return undefined;
+    // The queue is in deadline order, and waiters being validated arrived before all of it.
+    let oldest: Waiter<T> | undefined;
+    for (const waiter of this.serving) if (oldest === undefined || waiter.arrival < oldest.arrival) oldest = waiter;
+    return oldest ?? this.queue.peek();
   }
 
   /** The shared timer fired: time out every waiter whose deadline has passed. */
   #expire(): void {
     const t = now();
-    for (let waiter = this.#deadlines.peek(); waiter !== undefined; waiter = this.#deadlines.peek()) {
+    // Timing one out runs the pool's dispatch, and user code with it: each turn looks afresh.
+    for (let waiter = this.#earliestShared(); waiter !== undefined; waiter = this.#earliestShared()) {
+      const deadline = waiter.enqueuedAt + this.#sharedTimeoutMs;
       // Timers have millisecond resolution: a deadline less than 1 ms away counts as reached.
-      if (waiter.deadline - t >= 1) {
+      if (deadline - t >= 1) {
         // Rejecting the others may have taken milliseconds (an Error each): arm the next timer
         // from the clock now, not from when this pass began, or it would fire that much late.
-        this.#timer.schedule(waiter.deadline, now());
+        this.#timer.schedule(deadline, now());
         return;
       }
-      this.#deadlines.shift();
-      waiter.sharedDeadline = false;
-      this.timeOut(waiter);
+      this.timeOut(waiter); // settles it, which uncounts its shared deadline
     }
-    this.#timer.hold(false); // every waiter with a shared deadline has left
   }
 }

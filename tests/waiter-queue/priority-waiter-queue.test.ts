@@ -1,10 +1,12 @@
-import { Waiter, type WaiterOwner } from '../../src/waiter.js';
+import { parkedPromise, Waiter, WaiterExtra, type WaiterOwner } from '../../src/waiter.js';
 import { PriorityWaiterQueue } from '../../src/waiter-queue.js';
 
 const owner: WaiterOwner<number> = { onWaiterAbort() {}, onWaiterTimeout() {} };
 const make = (priority: number): Waiter<number> => {
-  const w = new Waiter<number>(owner, 0, Infinity, undefined);
-  w.priority = priority;
+  void parkedPromise<number>();
+  const w = new Waiter<number>(0);
+  w.extra = new WaiterExtra<number>(w, owner, Infinity, undefined);
+  w.extra.priority = priority;
   return w;
 };
 

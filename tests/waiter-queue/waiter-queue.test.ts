@@ -1,8 +1,10 @@
-import { Waiter, type WaiterOwner } from '../../src/waiter.js';
+import { parkedPromise, Waiter } from '../../src/waiter.js';
 import { WaiterQueue } from '../../src/waiter-queue.js';
 
-const owner: WaiterOwner<number> = { onWaiterAbort() {}, onWaiterTimeout() {} };
-const make = (): Waiter<number> => new Waiter<number>(owner, 0, Infinity, undefined);
+const make = (): Waiter<number> => {
+  void parkedPromise<number>();
+  return new Waiter<number>(0);
+};
 
 describe('WaiterQueue', () => {
   test('serves in arrival order and skips cancelled waiters', () => {
