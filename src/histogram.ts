@@ -98,10 +98,29 @@ export class DurationHistogram {
   }
 }
 
-function bucketOf(ms: number): number {
+// Bucket bounds within an octave, as multiples of its start: 2^(1/4), 2^(2/4), 2^(3/4).
+const STEP_1 = 2 ** 0.25;
+const STEP_2 = 2 ** 0.5;
+const STEP_3 = 2 ** 0.75;
+/** 2^-k for k < 32: a multiplication scales x into its octave exactly, where `2 ** k` calls Math.pow. */
+const INVERSE_POWERS = Float64Array.from({ length: 32 }, (_, k) => 2 ** -k);
+
+/**
+ * The bucket of a duration > 0: 1 + ⌈4·log2(ms / 1 µs)⌉, capped. Below 2^31 µs (about 36 min),
+ * which is every wait worth the name, the octave comes from `Math.clz32` and the quarter-octave
+ * from three comparisons: `Math.log2` made this ~6 % of scenario 2 of bench/, this is ~1 %.
+ */
+export function bucketOf(ms: number): number {
   if (ms <= MIN_MS) return 1;
-  const index = 1 + Math.ceil(Math.log2(ms / MIN_MS) * STEPS_PER_OCTAVE);
-  return index < BUCKETS ? index : BUCKETS - 1;
+  const x = ms / MIN_MS; // > 1
+  if (x >= 2_147_483_648) {
+    const index = 1 + Math.ceil(Math.log2(x) * STEPS_PER_OCTAVE);
+    return index < BUCKETS ? index : BUCKETS - 1;
+  }
+  const octave = 31 - Math.clz32(x); // ⌊log2 x⌋: x ≥ 1, so its integer part is ≥ 1
+  const m = x * INVERSE_POWERS[octave]!; // in [1, 2), exactly
+  const step = m === 1 ? 0 : m <= STEP_1 ? 1 : m <= STEP_2 ? 2 : m <= STEP_3 ? 3 : 4;
+  return 1 + octave * STEPS_PER_OCTAVE + step;
 }
 
 function upperBound(index: number): number {

@@ -3,7 +3,7 @@
  * bound of its bucket capped at the largest value, so never below the true value and at most
  * about 19 % above it.
  */
-import { DurationHistogram } from '../../src/histogram.js';
+import { bucketOf, DurationHistogram } from '../../src/histogram.js';
 import { AsyncPool } from '../../src/index.js';
 import { switchableFactory, tick, useFakeClock } from '../support.js';
 
@@ -135,5 +135,34 @@ describe("the pool's waitTime", () => {
     expect(Object.isFrozen(s.buckets[0])).toBe(true);
     pool.release(r);
     await pool.dispose();
+  });
+});
+
+describe('bucketOf', () => {
+  // The definition the fast path must match: 1 + ⌈4·log2(ms / 1 µs)⌉, at least 1, at most the overflow bucket.
+  const byLog = (ms: number): number => (ms <= 0.001 ? 1 : Math.min(1 + Math.ceil(Math.log2(ms / 0.001) * 4), 161));
+
+  test('matches the logarithm next to every quarter-octave bound and on a fine grid', () => {
+    const values: number[] = [];
+    for (let k = 0; k <= 4 * 45; k++) {
+      const bound = 0.001 * 2 ** (k / 4);
+      values.push(bound * (1 + 1e-9), bound * (1 - 1e-9));
+    }
+    for (let ms = 0.0005; ms < 1e13; ms *= 1.0137) values.push(ms);
+    for (const ms of values) expect([ms, bucketOf(ms)]).toEqual([ms, byLog(ms)]);
+  });
+
+  test('on a bound itself it is off by at most one bucket (rounding of the irrational bounds)', () => {
+    for (let k = 1; k <= 4 * 45; k++) {
+      const bound = 0.001 * 2 ** (k / 4);
+      expect(Math.abs(bucketOf(bound) - byLog(bound))).toBeLessThanOrEqual(1);
+    }
+  });
+
+  test('a duration on a bound falls in the bucket it bounds', () => {
+    expect(bucketOf(0.001)).toBe(1);
+    expect(bucketOf(0.002)).toBe(5);
+    expect(bucketOf(1.024)).toBe(41);
+    expect(bucketOf(2 ** 31 / 1000)).toBe(125);
   });
 });
