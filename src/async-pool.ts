@@ -75,8 +75,6 @@ export class AsyncPool<T> implements AsyncDisposable {
   /** True when an option needs `idleSince` (idle timeout, validation window). */
   readonly #trackIdleTime: boolean;
   readonly #trackLeaks: boolean;
-  /** A `release` or `destroy` listener is attached: take the borrow time at checkout for `heldMs`. */
-  #stampBorrows = false;
 
   /** Every live resource that exists (idle or out), by resource: O(1) release and double-release detection. */
   readonly #records = new Map<T, ResourceRecord<T>>();
@@ -204,7 +202,6 @@ export class AsyncPool<T> implements AsyncDisposable {
   /** Adds a listener. Events are typed: see {@link PoolEvents}. */
   on<K extends keyof PoolEvents<T>>(event: K, listener: PoolListener<T, K>): this {
     this.#hooks.on(event, listener);
-    this.#stampBorrows = this.#hooks.listeners.release !== undefined || this.#hooks.listeners.destroy !== undefined;
     return this;
   }
 
@@ -220,7 +217,6 @@ export class AsyncPool<T> implements AsyncDisposable {
   /** Removes a listener added with {@link AsyncPool.on} or {@link AsyncPool.once}. */
   off<K extends keyof PoolEvents<T>>(event: K, listener: PoolListener<T, K>): this {
     this.#hooks.off(event, listener);
-    this.#stampBorrows = this.#hooks.listeners.release !== undefined || this.#hooks.listeners.destroy !== undefined;
     return this;
   }
 
@@ -605,7 +601,9 @@ export class AsyncPool<T> implements AsyncDisposable {
     record.state = 'borrowed';
     record.uses++;
     // The clock is read only when something will use the reading: an unobserved pool reads none.
-    if (this.#trackLeaks || this.#stampBorrows) {
+    // A `release` or `destroy` listener will (heldMs); asked of the listener table itself, so no
+    // way of adding or removing one (a fired once() listener included) leaves this stale.
+    if (this.#trackLeaks || this.#hooks.wantsHeldTime) {
       const t = now();
       record.borrowedAt = t;
       record.stampedUse = record.uses;

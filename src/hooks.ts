@@ -26,6 +26,15 @@ export class Hooks<T> {
     this.#o = options;
   }
 
+  /**
+   * True while a `release` or `destroy` listener is attached, however it was added or removed
+   * (`on`, `once`, `off`, `removeListener`, a `once` listener that has fired): the pool then
+   * takes the borrow time at checkout, for their `heldMs`.
+   */
+  get wantsHeldTime(): boolean {
+    return this.listeners.release !== undefined || this.listeners.destroy !== undefined;
+  }
+
   /** True when the user gave a `releaser`. */
   get hasReleaser(): boolean {
     return this.#o.releaser !== undefined;

@@ -62,6 +62,42 @@ describe('cost when nobody listens (counted, not timed)', () => {
     expect(await cycle(pool, 10)).toEqual({ clock: 0, emits: 0 });
     await pool.dispose();
   });
+
+  test('removeListener() turns the clock reads off like off()', async () => {
+    const pool = newPool();
+    await pool.prefill();
+    const onRelease = jest.fn();
+    pool.on('release', onRelease);
+    pool.removeListener('release', onRelease);
+    expect(await cycle(pool, 10)).toEqual({ clock: 0, emits: 0 });
+    const onDestroy = jest.fn();
+    pool.on('destroy', onDestroy);
+    pool.removeListener('destroy', onDestroy);
+    expect(await cycle(pool, 10)).toEqual({ clock: 0, emits: 0 });
+    expect(onRelease).not.toHaveBeenCalled();
+    await pool.dispose();
+  });
+
+  test('a once() release listener stamps the borrow it reports, and no borrow after it has fired', async () => {
+    const pool = newPool();
+    await pool.prefill();
+    const onRelease = jest.fn();
+    pool.once('release', onRelease);
+    // Stamped at checkout, read at release; the listener then removes itself.
+    expect(await cycle(pool, 1)).toEqual({ clock: 2, emits: 1 });
+    expect(await cycle(pool, 10)).toEqual({ clock: 0, emits: 0 });
+    // A once() listener removed before it fired leaves no clock reads behind either.
+    const never = jest.fn();
+    pool.once('release', never);
+    pool.off('release', never);
+    expect(await cycle(pool, 10)).toEqual({ clock: 0, emits: 0 });
+    pool.once('destroy', never);
+    pool.removeListener('destroy', never);
+    expect(await cycle(pool, 10)).toEqual({ clock: 0, emits: 0 });
+    expect(onRelease).toHaveBeenCalledTimes(1);
+    expect(never).not.toHaveBeenCalled();
+    await pool.dispose();
+  });
 });
 
 describe('heldMs values', () => {
@@ -86,6 +122,23 @@ describe('heldMs values', () => {
     await pool.dispose();
     // Closed by dispose, not by a caller: no use time.
     expect(destroyed.slice(1).every(([reason, held]) => reason === 'disposed' && held === undefined)).toBe(true);
+  });
+
+  test('a listener added with once() gets heldMs, on release and on destroy() of a borrowed resource', async () => {
+    const pool = newPool();
+    const released: (number | undefined)[] = [];
+    const destroyed: (number | undefined)[] = [];
+    pool.once('release', (e) => released.push(e.heldMs));
+    const a = await pool.acquire();
+    await tick(25);
+    pool.release(a);
+    pool.once('destroy', (e) => destroyed.push(e.heldMs));
+    const b = await pool.acquire();
+    await tick(40);
+    await pool.destroy(b);
+    expect(released).toEqual([25]);
+    expect(destroyed).toEqual([40]);
+    await pool.dispose();
   });
 
   test('a borrow that began unobserved reports undefined, also after the listener comes and goes', async () => {
