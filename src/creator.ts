@@ -576,7 +576,10 @@ export class Creator<T> {
     const owner = this.#owner;
     if (owner.refusing || this.#retryPending) return;
     if (this.failingFast) {
-      if (this.creating === 0) void this.create('background');
+      // A probe needs a free slot. Without one (resize() lowered maxSize to or below what is
+      // live) it would be refused at its turn, and the refusal's dispatch would start the next
+      // one: a loop in promise callbacks that starves every timer. Probed once a slot frees.
+      if (this.creating === 0 && owner.size < this.#limits.maxSize) void this.create('background');
       return;
     }
     // Not while a waiter's resource is being validated: a resource made now would land idle, be

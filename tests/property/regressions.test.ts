@@ -230,3 +230,45 @@ test('lease.release() and lease.destroy() never act on a later borrow of the sam
   pool.release(other);
   await pool.dispose();
 });
+
+test('a fail-fast probe waits for a free slot: after resize() down to the live size it does not loop', async () => {
+  jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+  let factoryCalls = 0;
+  let down = true;
+  // The budget is the only user code on the creation path before the size check, so its calls
+  // count the creations started; past the cap it never answers, which ends a loop instead of hanging.
+  let permits = 0;
+  const pool = new AsyncPool<{ id: number }>({
+    factory: () => {
+      factoryCalls++;
+      if (factoryCalls === 1 || !down) return { id: factoryCalls };
+      throw new Error('down');
+    },
+    budget: {
+      acquire: () => (++permits > 100 ? new Promise(() => {}) : Promise.resolve({ release() {} })),
+    },
+    maxSize: 2,
+    minIdle: 1,
+    failFastAfter: 2,
+    createRetry: { minDelayMs: 10, maxDelayMs: 10 },
+  });
+  const held = await pool.acquire();
+  await pool.acquire().catch(() => undefined);
+  await pool.acquire().catch(() => undefined); // the second failure in a row: failing fast
+  expect(permits).toBe(3);
+  pool.resize(1); // the borrowed resource fills the pool: no room for a probe
+  await jest.advanceTimersByTimeAsync(50);
+  expect(permits).toBe(3);
+  expect(pool.creating).toBe(0);
+  // With room again, the probe runs, succeeds, and the pool stops failing fast.
+  down = false;
+  pool.resize(2);
+  await jest.advanceTimersByTimeAsync(50);
+  expect(factoryCalls).toBe(4);
+  expect(pool.size).toBe(2);
+  const fresh = await pool.acquire();
+  expect(fresh.id).toBe(4);
+  pool.release(fresh);
+  pool.release(held);
+  await pool.dispose();
+});
