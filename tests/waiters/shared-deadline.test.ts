@@ -9,9 +9,7 @@ import { tick, useFakeClock } from '../support.js';
 
 useFakeClock();
 
-type Outcome = Awaited<ReturnType<typeof outcome>>;
-
-function settledAt(promise: Promise<unknown>, log: Map<string, number>, name: string): Promise<Outcome> {
+function settledAt<T>(promise: Promise<T>, log: Map<string, number>, name: string): ReturnType<typeof outcome<T>> {
   return outcome(promise).then((result) => {
     log.set(name, performance.now());
     return result;
