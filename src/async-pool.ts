@@ -544,7 +544,10 @@ export class AsyncPool<T> implements AsyncDisposable {
     if (!creator.failingFast && !(creator.backingOff && (this.#o.onCreateError === 'retry' || creator.overCapacity))) {
       while (!this.#disposing && this.#waiters.length > creator.creating && this.size < this.#maxSize) void creator.create('acquire');
     }
-    if (this.#keepWarm) this.#creator.refill();
+    // Failing fast, the next probe starts here once the backoff is over and a slot is free: a
+    // caller put back in the queue meanwhile (its resource failed validation) is then served or
+    // rejected by the probe's outcome, never left waiting on a probe nobody starts.
+    if (this.#keepWarm || creator.failingFast) creator.refill();
   }
 
   /** A slot was freed (a resource closed): waiters may need a creation, a dispose may be done. */

@@ -272,3 +272,38 @@ test('a fail-fast probe waits for a free slot: after resize() down to the live s
   pool.release(held);
   await pool.dispose();
 });
+
+test('failing fast, a caller put back in the queue by a failed validation is served by the next probe once a slot frees', async () => {
+  jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] });
+  let factoryCalls = 0;
+  let down = false;
+  let answer: ((valid: boolean) => void) | undefined;
+  const pool = new AsyncPool<{ id: number }>({
+    factory: () => {
+      factoryCalls++;
+      if (down) throw new Error('down');
+      return { id: factoryCalls };
+    },
+    validate: () => new Promise<boolean>((resolve) => (answer = resolve)),
+    validateIdleAfterMs: 0,
+    maxSize: 2,
+    failFastAfter: 1,
+    createRetry: { minDelayMs: 10, maxDelayMs: 10 },
+  });
+  await pool.prefill(1);
+  // The caller's resource is being validated while the pool starts failing fast.
+  const caller = pool.acquire({ timeoutMs: Infinity });
+  down = true;
+  await expect(pool.acquire()).rejects.toThrow('down'); // the one failure: failing fast
+  pool.resize(1); // the resource under validation fills the pool: no room for a probe
+  await jest.advanceTimersByTimeAsync(50); // the backoff ends with no slot free
+  expect(pool.creating).toBe(0);
+  down = false;
+  answer!(false); // its validation fails: the resource closes and the caller goes back in the queue
+  await jest.advanceTimersByTimeAsync(50);
+  const got = await caller; // served by the probe the freed slot let start, not left waiting
+  expect(got.id).toBe(factoryCalls);
+  expect(pool.pending).toBe(0);
+  pool.release(got);
+  await pool.dispose();
+});
