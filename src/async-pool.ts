@@ -75,6 +75,9 @@ export class AsyncPool<T> implements AsyncDisposable {
   /** True when an option needs `idleSince` (idle timeout, validation window). */
   readonly #trackIdleTime: boolean;
   readonly #trackLeaks: boolean;
+  /** `validateIdleAfterMs` is 0: a released resource handed straight to a waiter is validated for it. */
+  readonly #validateEveryBorrow: boolean;
+  readonly #maxWaiters: number;
 
   /** Every live resource that exists (idle or out), by resource: O(1) release and double-release detection. */
   readonly #records = new Map<T, ResourceRecord<T>>();
@@ -97,6 +100,8 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   /** Resources out of the idle store: borrowed, being validated, being reset. */
   #borrowed = 0;
+  /** resize() lowered `maxSize`: `size` may be above it until enough resources come back. */
+  #oversized = false;
   /** Set by `dispose()`: new acquires are refused (while a drain serves the waiters, they still are served). */
   #refusing = false;
   /** Set when the shutdown proper begins: at once, or once a drain has served the waiters. */
@@ -123,6 +128,8 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#resetting = o.reset !== undefined;
     this.#trackIdleTime = o.idleTimeoutMs !== Infinity || (o.validate !== undefined && o.validateIdleAfterMs > 0);
     this.#trackLeaks = o.leakDetectionMs !== Infinity;
+    this.#validateEveryBorrow = o.validateIdleAfterMs === 0;
+    this.#maxWaiters = o.maxWaiters;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below need the pool
     const pool = this;
     this.#inner = {
@@ -280,7 +287,7 @@ export class AsyncPool<T> implements AsyncDisposable {
   #enqueue(signal: AbortSignal | undefined, timeoutMs: number, priority: number): Promise<T> {
     // maxWaiters first: with the default (Infinity) that one comparison settles it, and the
     // waiter path does not compute `size` for nothing.
-    if (this.#waiters.length - this.#creator.creating >= this.#o.maxWaiters &&
+    if (this.#waiters.length - this.#creator.creating >= this.#maxWaiters &&
         this.#idle.length === 0 && this.size >= this.#maxSize) {
       this.#stats.rejectedQueueFull++;
       return Promise.reject(new PoolQueueFullError(this.#o.maxWaiters, this.#counts()));
@@ -359,7 +366,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#health.resetThenReturn(record);
       return;
     }
-    this.#return(record, this.#o.validateIdleAfterMs === 0);
+    this.#return(record, this.#validateEveryBorrow);
   }
 
   /**
@@ -439,6 +446,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#limits.minIdle = minIdle;
     this.#keepWarm = minIdle !== 0 || this.#o.min !== 0;
     this.#creator.resized(max);
+    this.#oversized = true;
     this.#stats.resized++;
     // Idle resources above the caps close now, longest idle first. Each close emits `destroy`,
     // whose listener may resize again: the loop reads the caps afresh every turn.
@@ -634,11 +642,14 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#slotFreed();
       return;
     }
-    if (this.size > this.#maxSize) {
-      // resize() lowered the cap below what is out: this one closes instead of going round again.
-      this.#closeBorrowed(record, 'resized');
-      this.#slotFreed();
-      return;
+    if (this.#oversized) {
+      if (this.size > this.#maxSize) {
+        // resize() lowered the cap below what is out: this one closes instead of going round again.
+        this.#closeBorrowed(record, 'resized');
+        this.#slotFreed();
+        return;
+      }
+      this.#oversized = false; // down to the cap: it cannot grow past it again without another resize()
     }
     // Straight to the oldest waiter, unless it must be kept for callers being validated, who
     // arrived earlier and may need it. No queue walk when nobody waits.

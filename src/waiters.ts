@@ -43,6 +43,7 @@ export class Waiters<T> {
   onNonePending: (() => void) | undefined = undefined;
   /** The pool's `acquireTimeoutMs`: waiters using it share one deadline timer. */
   readonly #sharedTimeoutMs: number;
+  readonly #sharedFinite: boolean;
   /**
    * Waiters using the shared timeout have deadlines that ascend in arrival order, so one timer set
    * for the oldest covers them all (O(1) timers however many wait). While every pending waiter
@@ -64,6 +65,7 @@ export class Waiters<T> {
     this.queue = this.#plainQueue ? new WaiterQueue<T>() : new PriorityWaiterQueue<T>(priorities);
     this.#deadlines = this.#plainQueue ? undefined : new WaiterQueue<T>();
     this.#sharedTimeoutMs = acquireTimeoutMs;
+    this.#sharedFinite = acquireTimeoutMs !== Infinity;
     this.#owner = owner;
     this.#stats = stats;
   }
@@ -78,8 +80,7 @@ export class Waiters<T> {
    * Computed, not a flag, to keep waiters small; `settle` asks it once per waiter.
    */
   #hasSharedDeadline(waiter: Waiter<T>): boolean {
-    const shared = this.#sharedTimeoutMs;
-    return shared !== Infinity && (waiter.extra === undefined || waiter.extra.timeoutMs === shared);
+    return this.#sharedFinite && (waiter.extra === undefined || waiter.extra.timeoutMs === this.#sharedTimeoutMs);
   }
 
   /** Queues `waiter`, which arrived at `t` (its `enqueuedAt`), and arms its deadline. */
