@@ -495,8 +495,11 @@ export class Harness {
   #atPoint: Point | undefined = undefined;
   /** The factory returned a resource already in the pool: the pool refuses it with a TypeError. */
   #dups = 0;
-  /** The latest 'dup' factory call that returned each resource. */
-  readonly #dupCalls = new Map<Res, Call>();
+  /**
+   * The 'dup' factory calls that returned each resource, oldest first, not yet matched to a new
+   * life of it: several creations may return the same closed resource, each a life of its own.
+   */
+  readonly #dupCalls = new Map<Res, Call[]>();
 
   #disposedAt: number | undefined = undefined;
   #disposeTimeoutMs = Infinity;
@@ -1197,7 +1200,9 @@ export class Harness {
         const live = [...this.#resources.values()].filter((i) => i.accepted && i.destroyed === undefined);
         if (kind !== 'factory' || live.length === 0) return settle('ok').value;
         const again = live[live.length - 1]!.res;
-        this.#dupCalls.set(again, call);
+        const calls = this.#dupCalls.get(again);
+        if (calls === undefined) this.#dupCalls.set(again, [call]);
+        else calls.push(call);
         call.settledAt = now();
         call.settledStep = this.#step;
         call.failed = true; // the pool must refuse it
@@ -1297,7 +1302,8 @@ export class Harness {
       this.#violate(`'create' for ${String(res)}, which the factory never returned`);
       return;
     }
-    const dup = this.#dupCalls.get(res);
+    const dups = this.#dupCalls.get(res);
+    const dup = dups?.[0];
     if (info.accepted && info.destroyed !== undefined && dup !== undefined) {
       // The factory returned it again ('dup') and the pool closed it before that call's answer
       // was registered: to the pool it is a new resource, in a life of its own.
@@ -1307,7 +1313,8 @@ export class Harness {
       info.retired = false;
       info.destroyRequested = false;
       info.forceClosed = false;
-      this.#dupCalls.delete(res);
+      dups!.shift();
+      if (dups!.length === 0) this.#dupCalls.delete(res);
     } else if (info.accepted) {
       this.#violate(`'create' twice for ${res}`);
     }
