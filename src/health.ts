@@ -102,9 +102,11 @@ export class Health<T> {
     // Retired while being validated (clear(), end of lifetime): never handed out, closed for that reason.
     if (!valid || (record.retired !== undefined && waiter.state === 'serving')) {
       if (!valid) this.#stats.validationFailed++;
-      owner.closeBorrowed(record, valid ? record.retired! : 'invalid');
-      // The caller keeps its place at the head of the queue.
+      // The caller keeps its place at the head of the queue, and is put back before the close
+      // runs user code (the 'destroy' listener, the releaser): its check is over, so a caller
+      // arriving from there must queue behind it, not take a resource while it is out of the queue.
       if (waiter.state === 'serving' && !owner.disposing) this.#waiters.requeue(waiter);
+      owner.closeBorrowed(record, valid ? record.retired! : 'invalid');
       // Reported once the pool is consistent again, so a listener sees (and may act on) that state.
       if (failed) this.#closer.reportError(error, 'validate', record.resource);
       owner.slotFreed();

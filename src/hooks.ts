@@ -124,7 +124,9 @@ export class Hooks<T> {
    * - `release`: counted in `released` stats, the record `returning` (not the caller's any more,
    *   not yet reset or placed; release/destroy of it throw NotBorrowedError); the return path
    *   re-checks afterwards.
-   * - `destroy`: the record is closed and out of the records; its releaser is not queued yet.
+   * - `destroy`: the record is closed and out of the records; its releaser is not queued yet. For
+   *   a resource that failed validation, the caller it was checked for is already back at the head
+   *   of the queue.
    * - `error`: the failure is counted and its bookkeeping done (a failed `validate` or `reset`
    *   is reported after the resource is closed and the caller requeued).
    * - `leak`: the record is marked reported; the resource is still borrowed.

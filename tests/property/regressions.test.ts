@@ -307,3 +307,32 @@ test('failing fast, a caller put back in the queue by a failed validation is ser
   pool.release(got);
   await pool.dispose();
 });
+
+test('a caller whose resource failed validation is back at the head of the queue before the destroy listener runs', async () => {
+  let made = 0;
+  let checked = 0;
+  const check = deferred<boolean>();
+  const pool = new AsyncPool<{ id: number }>({
+    factory: () => ({ id: ++made }),
+    // The first check is A's, answered below; every later one passes at once.
+    validate: () => (++checked === 1 ? check.promise : true),
+    maxSize: 3,
+  });
+  await pool.prefill(3);
+  const served: string[] = [];
+  const a = pool.acquire().then((r) => (served.push('a'), r));
+  await flush();
+  expect(checked).toBe(1); // A's resource is being checked; two more are idle
+  let b: Promise<{ id: number }> | undefined;
+  pool.once('destroy', () => {
+    // A newcomer, arriving while A's failed resource is closed: A arrived first, and its check is over.
+    b = pool.acquire().then((r) => (served.push('b'), r));
+  });
+  check.resolve(false);
+  await flush();
+  expect(b).toBeDefined();
+  const held = await Promise.all([a, b!]);
+  expect(served).toEqual(['a', 'b']);
+  for (const r of held) pool.release(r);
+  await pool.dispose();
+});
