@@ -496,10 +496,15 @@ export class Harness {
   /** The factory returned a resource already in the pool: the pool refuses it with a TypeError. */
   #dups = 0;
   /**
-   * The 'dup' factory calls that returned each resource, oldest first, not yet matched to a new
-   * life of it: several creations may return the same closed resource, each a life of its own.
+   * The 'dup' factory calls that returned each resource, oldest first, with the event-loop turn
+   * each was made in, not yet matched to a new life of it: several creations may return the same
+   * closed resource, each a life of its own. The pool registers a synchronous answer within
+   * microtasks, so a call from an earlier turn that no 'create' matched was refused (the resource
+   * was in the pool then) and never becomes a life.
    */
-  readonly #dupCalls = new Map<Res, Call[]>();
+  readonly #dupCalls = new Map<Res, { call: Call; turn: number }[]>();
+  /** Event-loop turns given so far ({@link Harness.#turn}). */
+  #turns = 0;
 
   #disposedAt: number | undefined = undefined;
   #disposeTimeoutMs = Infinity;
@@ -1201,8 +1206,9 @@ export class Harness {
         if (kind !== 'factory' || live.length === 0) return settle('ok').value;
         const again = live[live.length - 1]!.res;
         const calls = this.#dupCalls.get(again);
-        if (calls === undefined) this.#dupCalls.set(again, [call]);
-        else calls.push(call);
+        const entry = { call, turn: this.#turns };
+        if (calls === undefined) this.#dupCalls.set(again, [entry]);
+        else calls.push(entry);
         call.settledAt = now();
         call.settledStep = this.#step;
         call.failed = true; // the pool must refuse it
@@ -1302,8 +1308,10 @@ export class Harness {
       this.#violate(`'create' for ${String(res)}, which the factory never returned`);
       return;
     }
-    const dups = this.#dupCalls.get(res);
-    const dup = dups?.[0];
+    // Calls refused in an earlier turn are no candidates: without this, a dup refused while the
+    // resource was still in the pool (before a clear(), say) was taken for the call of a later life.
+    const dups = this.#dupCalls.get(res)?.filter((d) => d.turn === this.#turns);
+    const dup = dups?.[0]?.call;
     if (info.accepted && info.destroyed !== undefined && dup !== undefined) {
       // The factory returned it again ('dup') and the pool closed it before that call's answer
       // was registered: to the pool it is a new resource, in a life of its own.
@@ -1315,6 +1323,7 @@ export class Harness {
       info.forceClosed = false;
       dups!.shift();
       if (dups!.length === 0) this.#dupCalls.delete(res);
+      else this.#dupCalls.set(res, dups!);
     } else if (info.accepted) {
       this.#violate(`'create' twice for ${res}`);
     }
@@ -1570,6 +1579,7 @@ export class Harness {
   /** Lets every pending promise callback run: resolves once the event loop gets a turn. */
   async #turn(): Promise<void> {
     await realTick();
+    this.#turns++;
     this.#callsThisTurn = 0;
   }
 
