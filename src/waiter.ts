@@ -4,6 +4,8 @@
  *
  * @internal
  */
+import { MAX_DELAY_MS } from './timer.js';
+import { now } from './util.js';
 
 /**
  * `waiting`: in the queue. `serving`: a resource was picked for it and is being validated.
@@ -24,9 +26,6 @@ let arrivals = 0;
 export function arrivalCount(): number {
   return arrivals;
 }
-
-/** The longest delay `setTimeout` honours; a longer one fires after 1 ms. */
-const MAX_DELAY_MS = 2_147_483_647;
 
 // The promise's executor is one module-level function that leaves the resolvers here, where
 // the waiter's constructor picks them up at once (nothing runs in between): no closure and no
@@ -67,7 +66,7 @@ function rejectionsDelivered(): void {
   rejecting = false;
 }
 
-/** The promise of the next waiter: construct the {@link Waiter} right after, which takes its resolvers. */
+/** The promise of the next waiter: construct the {@link Waiter} right after, which takes its resolver. */
 export function parkedPromise<T>(): Promise<T> {
   return new Promise<T>(capture);
 }
@@ -85,7 +84,7 @@ export class Waiter<T> {
   /** Signal, own timer, priority, acquire stack: undefined for a plain `acquire()`. */
   extra: WaiterExtra<T> | undefined = undefined;
 
-  /** Takes the resolvers of the promise {@link parkedPromise} just made. */
+  /** Takes the resolver of the promise {@link parkedPromise} just made. */
   constructor(
     /** Clock reading when the caller started waiting: wait-time statistics and deadlines. */
     readonly enqueuedAt: number,
@@ -131,7 +130,7 @@ function onTimer<T>(extra: WaiterExtra<T>): void {
   extra.timer = undefined;
   // A timeout above MAX_DELAY_MS is armed in steps (and timers have millisecond resolution:
   // less than 1 ms left counts as reached).
-  const left = extra.waiter.enqueuedAt + extra.timeoutMs - performance.now();
+  const left = extra.waiter.enqueuedAt + extra.timeoutMs - now();
   if (left >= 1) extra.armTimer(left);
   else extra.owner.onWaiterTimeout(extra.waiter);
 }

@@ -77,7 +77,7 @@ export class Waiters<T> {
 
   /**
    * Whether the shared deadline timer covers `waiter` (the pool's finite `acquireTimeoutMs`).
-   * Computed, not a flag, to keep waiters small; `settle` asks it once per waiter.
+   * Computed, not a flag, to keep waiters small; `add` and `settle` ask it once each per waiter.
    */
   #hasSharedDeadline(waiter: Waiter<T>): boolean {
     return this.#sharedFinite && (waiter.extra === undefined || waiter.extra.timeoutMs === this.#sharedTimeoutMs);
@@ -87,19 +87,17 @@ export class Waiters<T> {
   add(waiter: Waiter<T>, t: number): void {
     this.pending++;
     this.queue.push(waiter);
-    const shared = this.#sharedTimeoutMs;
-    const timeoutMs = waiter.extra === undefined ? shared : waiter.extra.timeoutMs;
-    if (timeoutMs === shared) {
-      if (shared === Infinity) return;
+    if (this.#hasSharedDeadline(waiter)) {
       // A waiter with a finite timeout keeps the process alive while it waits.
       if (++this.#sharedPending === 1) this.#timer.hold(true);
       if (this.#deadlines !== undefined) this.#deadlines.push(waiter);
-      this.#timer.schedule(t + shared, t);
+      this.#timer.schedule(t + this.#sharedTimeoutMs, t);
       return;
     }
+    const timeoutMs = this.timeoutOf(waiter);
     if (timeoutMs !== Infinity) waiter.extra!.armTimer(timeoutMs);
     // It may wait longer than the waiters behind it: the queue is no longer in deadline order.
-    if (this.#deadlines === undefined && shared !== Infinity) this.#separateDeadlines();
+    if (this.#deadlines === undefined && this.#sharedFinite) this.#separateDeadlines();
   }
 
   /**
@@ -121,7 +119,6 @@ export class Waiters<T> {
     }
     return true;
   }
-
 
   /** The caller's signal aborted: it leaves with an `AbortError`. */
   abort(waiter: Waiter<T>): void {
