@@ -11,9 +11,7 @@ import type { DestroyReason, PoolOperation } from './events.js';
 import type { Hooks } from './hooks.js';
 import type { PermitSlot, ResourceRecord } from './resource.js';
 import type { StatsRecorder } from './stats.js';
-import { CallTimers, isThenable, settleWithin } from './util.js';
-
-const noop = (): void => {};
+import { CallTimers, isThenable, noop, settleWithin } from './util.js';
 
 export class Closer<T> {
   readonly #queue = new PQueue();

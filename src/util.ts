@@ -14,6 +14,9 @@ export function now(): number {
   return performance.now();
 }
 
+/** Does nothing: a callback whose outcome is nobody's to see. */
+export function noop(): void {}
+
 /** Reading `then` may throw (a getter): call it inside a try. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') &&

@@ -30,6 +30,7 @@ import { Semaphore } from 'redis-semaphore';
 import type { Budget, BudgetAcquireOptions, BudgetPermit } from '../budget.js';
 import { AbortError, brand, BudgetUnavailableError } from '../errors.js';
 import { checkCount, checkDuration, show } from '../options.js';
+import { noop } from '../util.js';
 
 /** The Redis client `redis-semaphore` needs: an ioredis `Redis` (or `Cluster` node) instance. */
 export type RedisBudgetClient = ConstructorParameters<typeof Semaphore>[0];
@@ -122,7 +123,6 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'client', 'key', 'limit', 'leaseTtlMs', 'refreshIntervalMs', 'retryIntervalMs', 'commandTimeoutMs', 'onError',
 ]);
 
-const noop = (): void => {};
 
 /**
  * A budget of `limit` permits shared through Redis by every process using the same `key`.

@@ -1,6 +1,6 @@
 /**
- * The module keeps one unused pool of its own alive, so that the hidden classes of a pool's parts
- * outlive every user's pool (see `shapeAnchor` in src/async-pool.ts). That pool must hold nothing
+ * The module keeps a pool of its own alive, so that the hidden classes of a pool's parts outlive
+ * every user's pool (see `#anchorShapes` in src/async-pool.ts). That pool must hold nothing
  * of a user's: a pool the user dropped, with everything its callbacks reach, is collected. Runs in
  * a child process for the forced GC (fixtures/collectable-child.mjs).
  */
