@@ -208,6 +208,7 @@ export class AsyncPool<T> implements AsyncDisposable {
   static #anchorShapes(): void {
     shapeAnchor = []; // the pool below must not build another
     const pool = new AsyncPool<object>({ factory: () => Promise.resolve({}), maxSize: 1, acquireTimeoutMs: Infinity, recycleMs: Infinity });
+    pool.#creator.traced = false; // and its round calls #acquire, below the acquire channel
     void parkedPromise<object>(); // never settled: nothing awaits it
     const waiter = new Waiter<object>(now());
     waiter.extra = new WaiterExtra<object>(waiter, pool.#inner, Infinity, undefined);
