@@ -84,8 +84,6 @@ export class Creator<T> {
   retryHeld = false;
   /** The last creation failed "over capacity": waiters' creations wait for the backoff to end. */
   overCapacity = false;
-  /** False only for the module's own pool (see `AsyncPool.#anchorShapes`): no channel hears of its creations. */
-  traced = true;
 
   readonly #o: ResolvedOptions<T>;
   readonly #owner: CreatorOwner<T>;
@@ -345,7 +343,7 @@ export class Creator<T> {
         // resize() lowered the cap while this waited its turn: it would only be closed on arrival.
         if (this.#owner.size > this.#limits.maxSize) return Promise.reject(OVER_CAP);
         started = now();
-        if (this.traced && createChannel.hasSubscribers) {
+        if (createChannel.hasSubscribers) {
           const context: TraceContext = { pool: this.#o.name };
           return createChannel.tracePromise(this.#callFactory, context, this, slot);
         }

@@ -5,7 +5,7 @@
  * @internal
  */
 import { MAX_DELAY_MS } from './timer.js';
-import { now } from './util.js';
+import { noop, now } from './util.js';
 
 /**
  * `waiting`: in the queue. `serving`: a resource was picked for it and is being validated.
@@ -64,6 +64,16 @@ class Fulfilment<T> {
 let rejecting = false;
 function rejectionsDelivered(): void {
   rejecting = false;
+}
+
+/**
+ * A waiter with no promise behind it: its resolver does nothing. Only for keeping the class's
+ * hidden class alive (see `AsyncPool.#anchorShapes`); a promise would hold the async context it
+ * was made in for as long as the waiter lives.
+ */
+export function unboundWaiter<T>(enqueuedAt: number): Waiter<T> {
+  nextResolve = noop;
+  return new Waiter<T>(enqueuedAt);
 }
 
 /** The promise of the next waiter: construct the {@link Waiter} right after, which takes its resolver. */

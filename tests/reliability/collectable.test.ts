@@ -12,10 +12,10 @@ beforeAll(() => {
 });
 afterAll(() => removeBuild(build));
 
-test('a dropped pool and what its factory, releaser and listeners hold are garbage-collected', async () => {
+test('a dropped pool, what its factory, releaser and listeners hold, and the context the first pool was built in are garbage-collected', async () => {
   // A hang detector, not a speed check.
   const child = await runNode(['--expose-gc', fixture('collectable-child.mjs'), build!], 60_000);
   expect({ killed: child.killed, code: child.code, stderr: child.stderr }).toEqual({ killed: false, code: 0, stderr: '' });
   const both = { pool: true, payload: true };
-  expect(lastJson(child)).toEqual({ firstDisposed: both, laterDisposed: both, droppedUnused: both, droppedIdle: both });
+  expect(lastJson(child)).toEqual({ firstDisposed: both, firstContext: true, laterDisposed: both, droppedUnused: both, droppedIdle: both });
 });
