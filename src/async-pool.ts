@@ -397,6 +397,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#release(resource);
   }
 
+  /** `release()` itself; the module's own pool calls it directly, past anything that wraps `release`. */
   #release(resource: T): void {
     const record = this.#records.get(resource);
     if (record === undefined || record.state !== 'borrowed') {
