@@ -4,7 +4,9 @@
  */
 import { jest } from '@jest/globals';
 import { AsyncPool, NotBorrowedError } from '../../src/index.js';
+import { lateSettlements } from '../../src/waiter.js';
 import { deferred, flush, tracked } from '../helpers.js';
+import { Harness, withSandbox, type Command, type PoolConfig, type Scripts } from './harness.js';
 
 afterEach(() => {
   jest.clearAllTimers();
@@ -335,4 +337,30 @@ test('a caller whose resource failed validation is back at the head of the queue
   expect(served).toEqual(['a', 'b']);
   for (const r of held) pool.release(r);
   await pool.dispose();
+});
+
+test('a caller served while an older caller\'s rejection is on its way never overtakes a caller served before it (test:deep seed 1835435583)', async () => {
+  // The shrunk case, replayed through the model: three creations and a validation end together;
+  // a failed background creation rejects the oldest caller, and the two callers behind it are
+  // served in turn. The second one must not see its resource before the first one does.
+  const config: PoolConfig = {
+    maxSize: 1, strategy: 'lifo', acquireTimeoutMs: Infinity, maxWaiters: Infinity, createConcurrency: undefined, createTimeoutMs: 50,
+    validate: true, validateTimeoutMs: 20, validateIdleAfterMs: 0, reset: false, resetTimeoutMs: 20, destroyTimeoutMs: 20,
+    idleTimeoutMs: Infinity, recycleMs: 3_600_000, failFastAfter: Infinity, leakDetectionMs: Infinity, maxIdle: 1, minIdle: 0,
+  };
+  const scripts: Scripts = { factory: ['ok', 'slowFail', 'ok', 'slowOk', 'ok'], releaser: ['ok'], validate: ['ok', 'slowFalse', 'ok'], reset: ['ok'], reentry: [] };
+  const commands: Command[] = [
+    { t: 'resize', maxSize: 3, idleGap: 0, minIdle: 2 },
+    { t: 'use', timeoutMs: undefined, signal: false, body: 'return', priority: undefined },
+    { t: 'acquire', timeoutMs: undefined, signal: 'none', priority: undefined },
+    { t: 'clear' },
+    { t: 'acquire', timeoutMs: undefined, signal: 'none', priority: undefined },
+    { t: 'acquire', timeoutMs: undefined, signal: 'none', priority: undefined },
+  ];
+  await withSandbox(0, async () => {
+    const h = new Harness(config, scripts);
+    for (const command of commands) await h.exec(command);
+    await h.finish(); // throws InvariantViolation (invariant 4, arrival order) without the fix
+  });
+  expect(lateSettlements()).toBe(0); // every late settlement was delivered
 });
