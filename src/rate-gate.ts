@@ -8,11 +8,7 @@
  */
 import { Deque } from './deque.js';
 import { Countdown } from './timer.js';
-
-// Clock read through the global at call time, so that fake timers drive it in tests.
-function now(): number {
-  return performance.now();
-}
+import { now } from './util.js';
 
 export class RateGate {
   readonly #cap: number;

@@ -21,6 +21,7 @@ import type * as pg from 'pg';
 import { AsyncPool } from '../async-pool.js';
 import { AcquireTimeoutError, PoolDisposedError } from '../errors.js';
 import { checkCount, show } from '../options.js';
+import { noop } from '../util.js';
 
 /**
  * The options of {@link Pool}: pg's client configuration and pg-pool's options (`onConnect` may
@@ -84,8 +85,6 @@ interface ClientState {
   broken: boolean;
 }
 
-const NOOP = (): void => {};
-
 /** pg-pool's message for a caller that waited `connectionTimeoutMillis` in vain. */
 const CONNECT_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
 
@@ -120,7 +119,7 @@ function defaultClient(): ClientClass | Promise<ClientClass> {
     pgClient = clientOf(mod);
   } else {
     const loading = import('pg').then((mod: PgModule) => (pgClient = clientOf(mod)), missing);
-    loading.catch(NOOP); // reported to the first connect(), which awaits it
+    loading.catch(noop); // reported to the first connect(), which awaits it
     pgClient = loading;
   }
   return pgClient;
@@ -200,7 +199,7 @@ class PgPool extends EventEmitter {
     }
     this.#maxLifetimeMs = lifetimeSeconds === 0 ? Infinity : lifetimeSeconds * 1000;
     const log = options.log;
-    this.log = typeof log === 'function' ? (log as (...messages: unknown[]) => void) : NOOP;
+    this.log = typeof log === 'function' ? (log as (...messages: unknown[]) => void) : noop;
     const ClientOption = options.Client ?? Client;
     if (ClientOption !== undefined && typeof ClientOption !== 'function') {
       throw new TypeError('poolkeeper/pg: option "Client" must be a client class');
@@ -229,7 +228,7 @@ class PgPool extends EventEmitter {
     });
     // Listeners only when something reads them: a destroy listener makes the pool take the time of
     // every checkout (for its heldMs).
-    const logging = this.log !== NOOP;
+    const logging = this.log !== noop;
     if (logging || this.#maxLifetimeMs !== Infinity) {
       this.asyncPool.on('destroy', ({ resource, reason }) => {
         if (reason === 'maxUses') this.log('remove expended client');
@@ -352,7 +351,7 @@ class PgPool extends EventEmitter {
     try {
       const stream = client.connection?.stream;
       if (stream !== undefined && typeof stream.destroy === 'function') stream.destroy();
-      else client.end?.(NOOP);
+      else client.end?.(noop);
     } catch {
       // A client that cannot even be stopped has nothing left to leak.
     }
@@ -426,7 +425,7 @@ class PgPool extends EventEmitter {
     if (this.ending) {
       const err = new PoolDisposedError('connect()', 'Cannot use a pool after calling end on the pool');
       if (callback) {
-        process.nextTick(callback, err, undefined, NOOP);
+        process.nextTick(callback, err, undefined, noop);
         return undefined;
       }
       return this.Promise.reject(err) as Promise<PgClient>;
@@ -442,7 +441,7 @@ class PgPool extends EventEmitter {
       // with pg-pool, never an unhandled rejection.
       acquired.then(
         (client) => process.nextTick(callback, undefined, client, client.release!),
-        (error: Error) => process.nextTick(callback, error, undefined, NOOP),
+        (error: Error) => process.nextTick(callback, error, undefined, noop),
       );
       return undefined;
     }
@@ -480,7 +479,7 @@ class PgPool extends EventEmitter {
 
   #giveBack(client: PgClient, err: unknown): void {
     if (err || isBroken(client, this.#states.get(client))) {
-      this.asyncPool.destroy(client).catch(NOOP); // reported through the error event, if at all
+      this.asyncPool.destroy(client).catch(noop); // reported through the error event, if at all
       return;
     }
     if (this.#allowExitOnIdle) client.unref?.();
