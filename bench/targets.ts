@@ -68,7 +68,7 @@ export function judge(results: readonly ScenarioResult[]): Verdict[] {
   const memory = find('3', 'bytes');
   if (memory !== undefined) {
     const bytes = medianMine(memory, 'bytes');
-    verdicts.push({ target: '3. heap per waiting acquire ≤ 350 B', measured: formatValue(bytes, 'B'), met: bytes <= 350 });
+    verdicts.push({ target: '3. memory per waiting acquire ≤ 350 B', measured: formatValue(bytes, 'B'), met: bytes <= 350 });
   }
 
   const timeouts = find('4', 'timers');

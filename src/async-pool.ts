@@ -31,7 +31,7 @@ import { resizeLimits, type ResizeOptions } from './sizing.js';
 import { StatsRecorder, type PoolStats } from './stats.js';
 import { acquireChannel, type TraceContext } from './tracing.js';
 import { now } from './util.js';
-import { parkedPromise, unboundWaiter, Waiter, WaiterExtra, type WaiterOwner } from './waiter.js';
+import { fulfil, parkedPromise, takeResolver, unboundWaiter, Waiter, WaiterExtra, type Resolver, type WaiterOwner } from './waiter.js';
 import type { WaiterQueueLike } from './waiter-queue.js';
 import { abortErrorOf, Waiters, type WaitersOwner } from './waiters.js';
 
@@ -202,7 +202,8 @@ export class AsyncPool<T> implements AsyncDisposable {
    * object of a class holds inline after a few objects have been made, counting only the objects
    * alive then. When no waiter was alive at that moment (the pools that made the first ones were
    * gone), every later waiter kept its fields in a separate array: 24 B more per waiting acquire
-   * (scenario 3 of the neutral harness after scenario 1: 371 B, against 347 B).
+   * (scenario 3 of the neutral harness after scenario 1: 371 B, against 347 B, when every waiter
+   * was an object; a plain acquire now waits as slots of the queue, the others still as objects).
    *
    * None of it reaches the user. The round is synchronous and goes through private methods only:
    * no factory call (its resource is an empty object of its own, taken in as if just created), no
@@ -350,14 +351,20 @@ export class AsyncPool<T> implements AsyncDisposable {
     }
     const t = now();
     const promise = parkedPromise<T>();
-    const waiter = new Waiter<T>(t);
     // Only a waiter with a signal, a timeout of its own, a priority or a stack to keep needs more.
     if (signal !== undefined || timeoutMs !== this.#acquireTimeoutMs || priority !== 0 || this.#trackLeaks) {
+      const waiter = new Waiter<T>(t);
       const extra = waiter.extra = new WaiterExtra<T>(waiter, this.#inner, timeoutMs, signal);
       if (this.#trackLeaks) extra.acquireStack = new Error('acquired here');
       extra.priority = priority;
+      this.#waiting.add(waiter, t);
+    } else if (this.#waiting.acceptsPlain) {
+      // Waits as three slots of the queue, not as an object (see WaiterQueue): 56 B less per
+      // waiting acquire, and nothing to allocate but the promise.
+      this.#waiting.addPlain(takeResolver<T>(), t);
+    } else {
+      this.#waiting.add(new Waiter<T>(t), t);
     }
-    this.#waiting.add(waiter, t);
     // With nothing idle and no room to create, dispatch has nothing to do (and a pool failing
     // fast with nothing idle rejected above): on a busy pool, skipping it saves a call on every
     // queued acquire (with the two edits nearby, ~10 % of scenario 2 in bench/).
@@ -597,9 +604,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     while (!this.#disposing && this.#waiters.length !== 0 && this.#idle.length > this.#reserved()) {
       const record = this.#lifo ? this.#idle.pop()! : this.#idle.shift()!;
       this.#borrowed++;
-      const waiter = this.#waiters.shift()!;
-      waiter.state = 'serving';
-      this.#serve(record, waiter, this.#validating && !record.fresh && this.#health.idleLongEnoughToValidate(record));
+      this.#serveOldest(record, this.#validating && !record.fresh && this.#health.idleLongEnoughToValidate(record));
     }
     if (this.#disposing) return;
     // With onCreateError 'retry', or after an "over capacity" refusal (isOverCapacity), creation
@@ -646,6 +651,24 @@ export class AsyncPool<T> implements AsyncDisposable {
     return record.stampedUse === record.uses ? now() - record.borrowedAt : undefined;
   }
 
+  /**
+   * Hands `record` (counted in `#borrowed`) to the oldest waiter, validating it first when asked.
+   * One waiting as slots of the queue is served from them, unless its resource must be validated:
+   * then, as any waiter held by the pool while it waits for an answer, it becomes an object.
+   */
+  #serveOldest(record: ResourceRecord<T>, validate: boolean): void {
+    if (!validate) {
+      const resolve = this.#waiters.shiftPlain();
+      if (resolve !== undefined) {
+        this.#handOverPlain(record, resolve);
+        return;
+      }
+    }
+    const waiter = this.#waiters.shift()!;
+    waiter.state = 'serving';
+    this.#serve(record, waiter, validate);
+  }
+
   /** Hands `record` (counted in `#borrowed`) to `waiter`, validating it first when asked. */
   #serve(record: ResourceRecord<T>, waiter: Waiter<T>, validate: boolean): void {
     if (validate) this.#health.validateFor(record, waiter);
@@ -654,13 +677,27 @@ export class AsyncPool<T> implements AsyncDisposable {
 
   #handOver(record: ResourceRecord<T>, waiter: Waiter<T>): void {
     this.#waiting.settle(waiter);
+    this.#deliver(record, waiter.resolver, waiter.enqueuedAt, waiter.extra?.acquireStack);
+  }
+
+  /**
+   * Serves the oldest waiter, taken out of the queue with `shiftPlain()`: it waited as slots, so
+   * it is served from them, with no object made for it.
+   */
+  #handOverPlain(record: ResourceRecord<T>, resolve: Resolver<T>): void {
+    this.#waiting.settlePlain();
+    this.#deliver(record, resolve, this.#waiters.shiftedAt, undefined);
+  }
+
+  /** Gives `record` to a waiter that has left the queue (and is uncounted from it). */
+  #deliver(record: ResourceRecord<T>, resolve: Resolver<T>, enqueuedAt: number, stack: Error | undefined): void {
     if (this.#creator.retryHeld && this.#waiters.length === 0) this.#creator.noWaiters();
-    const waited = now() - waiter.enqueuedAt;
+    const waited = now() - enqueuedAt;
     this.#stats.acquiredAfterWait++;
     this.#stats.waits.record(waited);
-    const resource = this.#checkout(record, waiter.extra?.acquireStack);
+    const resource = this.#checkout(record, stack);
     // Resolved before the 'acquire' listeners run: a caller they serve in turn comes after it.
-    waiter.resolve(resource);
+    fulfil(resolve, resource);
     if (this.#hooks.listeners.acquire !== undefined) this.#hooks.emit('acquire', { resource, waitedMs: waited });
   }
 
@@ -710,12 +747,8 @@ export class AsyncPool<T> implements AsyncDisposable {
     }
     // Straight to the oldest waiter, unless it must be kept for callers being validated, who
     // arrived earlier and may need it. No queue walk when nobody waits.
-    const waiter = this.#waiters.length === 0 || (this.#serving.size !== 0 && this.#idle.length < this.#reserved())
-      ? undefined
-      : this.#waiters.shift();
-    if (waiter !== undefined) {
-      waiter.state = 'serving';
-      this.#serve(record, waiter, validateForWaiter && this.#validating);
+    if (this.#waiters.length !== 0 && (this.#serving.size === 0 || this.#idle.length >= this.#reserved())) {
+      this.#serveOldest(record, validateForWaiter && this.#validating);
       return;
     }
     this.#borrowed--;

@@ -27,12 +27,28 @@ export function arrivalCount(): number {
   return arrivals;
 }
 
+/** What settles a parked caller's promise: the promise's own `resolve`, and only that. */
+export type Resolver<T> = (value: T) => void;
+
 // The promise's executor is one module-level function that leaves the resolvers here, where
-// the waiter's constructor picks them up at once (nothing runs in between): no closure and no
+// whoever parks the caller picks them up at once (nothing runs in between): no closure and no
 // context are allocated per queued acquire, as an arrow function capturing the waiter would be.
-let nextResolve: ((value: never) => void) | undefined;
-function capture(resolve: (value: never) => void): void {
+let nextResolve: Resolver<never> | undefined;
+function capture(resolve: Resolver<never>): void {
   nextResolve = resolve;
+}
+
+/** The resolver of the promise {@link parkedPromise} just made. */
+export function takeResolver<T>(): Resolver<T> {
+  const resolve = nextResolve as Resolver<T> | undefined;
+  if (resolve === undefined) throw new Error('poolkeeper: internal error: a waiter without parkedPromise()');
+  nextResolve = undefined;
+  return resolve;
+}
+
+/** Reserves the next arrival number: every waiter created so far has a smaller one. */
+export function nextArrival(): number {
+  return arrivals++;
 }
 
 /**
@@ -73,58 +89,73 @@ export function lateSettlements(): number {
   return late;
 }
 
+/** Fulfils a parked caller's promise with `value` (one microtask late while a late settlement is on its way). */
+export function fulfil<T>(resolve: Resolver<T>, value: T): void {
+  if (late === 0) {
+    resolve(value);
+    return;
+  }
+  late++;
+  (resolve as Resolver<unknown>)(new Fulfilment(value));
+}
+
+/** Rejects a parked caller's promise with `error`, one microtask late (see {@link Rejection}). */
+export function rejectWith(resolve: Resolver<never>, error: unknown): void {
+  late++;
+  (resolve as Resolver<unknown>)(new Rejection(error));
+}
+
 /**
  * A waiter with no promise behind it: its resolver does nothing. Only for keeping the class's
  * hidden class alive (see `AsyncPool.#anchorShapes`); a promise would hold the async context it
  * was made in for as long as the waiter lives.
  */
 export function unboundWaiter<T>(enqueuedAt: number): Waiter<T> {
-  nextResolve = noop;
-  return new Waiter<T>(enqueuedAt);
+  return new Waiter<T>(enqueuedAt, noop);
 }
 
-/** The promise of the next waiter: construct the {@link Waiter} right after, which takes its resolver. */
+/** The promise of the next caller to park: {@link takeResolver} (or a {@link Waiter}) takes its resolver right after. */
 export function parkedPromise<T>(): Promise<T> {
   return new Promise<T>(capture);
 }
 
 /**
- * A waiter as lean as the common case allows, because 100k of them may wait at once: five fields
- * (its clock reading among them). What only some waiters need lives in {@link WaiterExtra}, allocated for
- * those alone.
+ * A caller parked in `acquire()` as an object: one that needs more than the common case (see
+ * {@link WaiterExtra}), one whose resource is being validated, or any waiter the pool must hold by
+ * identity. A plain `acquire()` waits as three slots of the queue instead (see `WaiterQueue`), and
+ * becomes a `Waiter` only when the pool needs one. Five fields (its clock reading among them).
  */
 export class Waiter<T> {
   /** Arrival order: a smaller number arrived earlier. */
-  readonly arrival = arrivals++;
+  readonly arrival: number;
   state: WaiterState = 'waiting';
-  readonly #resolve: (resource: T) => void;
+  /** Settles its promise: see {@link fulfil}, {@link rejectWith}. */
+  readonly resolver: Resolver<T>;
   /** Signal, own timer, priority, acquire stack: undefined for a plain `acquire()`. */
   extra: WaiterExtra<T> | undefined = undefined;
 
-  /** Takes the resolver of the promise {@link parkedPromise} just made. */
+  /**
+   * Takes the resolver of the promise {@link parkedPromise} just made, and the next arrival;
+   * a waiter the queue held as slots brings its own.
+   */
   constructor(
     /** Clock reading when the caller started waiting: wait-time statistics and deadlines. */
     readonly enqueuedAt: number,
+    resolver: Resolver<T> = takeResolver<T>(),
+    arrival: number = arrivals++,
   ) {
-    if (nextResolve === undefined) throw new Error('poolkeeper: internal error: a Waiter without parkedPromise()');
-    this.#resolve = nextResolve as (resource: T) => void;
-    nextResolve = undefined;
+    this.resolver = resolver;
+    this.arrival = arrival;
   }
 
   /** Fulfils its promise with `resource`. */
   resolve(resource: T): void {
-    if (late === 0) {
-      this.#resolve(resource);
-      return;
-    }
-    late++;
-    (this.#resolve as (value: unknown) => void)(new Fulfilment(resource));
+    fulfil(this.resolver, resource);
   }
 
   /** Rejects its promise with `error` (one microtask late: see {@link Rejection}). */
   reject(error: unknown): void {
-    late++;
-    (this.#resolve as (value: unknown) => void)(new Rejection(error));
+    rejectWith(this.resolver, error);
   }
 
   /** Its priority level (0 is the highest). */

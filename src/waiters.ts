@@ -11,7 +11,7 @@ import { AbortError, AcquireTimeoutError, type PoolCounts } from './errors.js';
 import type { StatsRecorder } from './stats.js';
 import { DeadlineTimer } from './timer.js';
 import { now } from './util.js';
-import type { arrivalCount, Waiter } from './waiter.js';
+import { nextArrival, type arrivalCount, type Resolver, type Waiter } from './waiter.js';
 import { PriorityWaiterQueue, WaiterQueue, type WaiterQueueLike } from './waiter-queue.js';
 
 /** What the waiters need from the pool when a caller leaves without a resource. */
@@ -57,12 +57,15 @@ export class Waiters<T> {
   #sharedPending = 0;
   readonly #timer = new DeadlineTimer(() => this.#expire());
   readonly #plainQueue: boolean;
+  /** {@link Waiters.queue} when it is the plain one: waiters held as slots go there. */
+  readonly #slots: WaiterQueue<T> | undefined;
   readonly #owner: WaitersOwner;
   readonly #stats: StatsRecorder;
 
   constructor(acquireTimeoutMs: number, priorities: number, owner: WaitersOwner, stats: StatsRecorder) {
     this.#plainQueue = priorities === 1;
-    this.queue = this.#plainQueue ? new WaiterQueue<T>() : new PriorityWaiterQueue<T>(priorities);
+    this.#slots = this.#plainQueue ? new WaiterQueue<T>() : undefined;
+    this.queue = this.#slots ?? new PriorityWaiterQueue<T>(priorities);
     this.#deadlines = this.#plainQueue ? undefined : new WaiterQueue<T>();
     this.#sharedTimeoutMs = acquireTimeoutMs;
     this.#sharedFinite = acquireTimeoutMs !== Infinity;
@@ -101,6 +104,34 @@ export class Waiters<T> {
   }
 
   /**
+   * Whether a plain `acquire()` (no signal, no timeout of its own, no priority, no stack) may wait
+   * as slots of the queue ({@link Waiters.addPlain}): while the queue is the plain one and is
+   * itself in deadline order. Once the separate deadline queue is in, which holds waiters by
+   * identity, every waiter is an object until nobody is pending.
+   */
+  get acceptsPlain(): boolean {
+    return this.#deadlines === undefined;
+  }
+
+  /**
+   * Queues a plain waiter as slots (see `WaiterQueue`), which arrived at `t`, and arms its
+   * deadline. Only while {@link Waiters.acceptsPlain}.
+   */
+  addPlain(resolve: Resolver<T>, t: number): void {
+    this.pending++;
+    this.#slots!.pushPlain(resolve, t, nextArrival());
+    if (this.#sharedFinite) {
+      if (++this.#sharedPending === 1) this.#timer.hold(true);
+      this.#timer.schedule(t + this.#sharedTimeoutMs, t);
+    }
+  }
+
+  /** Bookkeeping for a plain waiter the pool took out of the queue with `shiftPlain()` to serve it. */
+  settlePlain(): void {
+    this.#left(this.#sharedFinite);
+  }
+
+  /**
    * Bookkeeping for a waiter leaving, however it leaves. Returns false if it already had.
    * The caller then resolves or rejects its promise.
    */
@@ -109,15 +140,19 @@ export class Waiters<T> {
     if (!waiter.finish()) return false;
     if (state === 'waiting') this.queue.forget(waiter);
     else if (this.serving.size !== 0) this.serving.delete(waiter);
-    if (this.#hasSharedDeadline(waiter)) {
-      if (this.#deadlines !== undefined) this.#deadlines.forget();
-      if (--this.#sharedPending === 0) this.#timer.hold(false); // no finite timeout left to honour
-    }
+    const shared = this.#hasSharedDeadline(waiter);
+    if (shared && this.#deadlines !== undefined) this.#deadlines.forget();
+    this.#left(shared);
+    return true;
+  }
+
+  /** A pending caller left: `shared` when the shared deadline covered it. */
+  #left(shared: boolean): void {
+    if (shared && --this.#sharedPending === 0) this.#timer.hold(false); // no finite timeout left to honour
     if (--this.pending === 0) {
       if (this.#plainQueue) this.#deadlines = undefined; // the (empty) queue is in deadline order again
       if (this.onNonePending !== undefined) this.onNonePending();
     }
-    return true;
   }
 
   /** The caller's signal aborted: it leaves with an `AbortError`. */

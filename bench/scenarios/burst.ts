@@ -5,7 +5,7 @@
  * waits shows what one waiting acquire costs in memory.
  */
 import type { Contender, PoolUnderTest } from '../contenders.js';
-import { collectGarbage, fullGc, heapUsed, now, perPool, promoteSurvivors, thingFactory, type RunConfig, type Scenario, type Thing } from '../harness.js';
+import { collectGarbage, fullGc, memoryInUse, now, perPool, promoteSurvivors, thingFactory, type RunConfig, type Scenario, type Thing } from '../harness.js';
 
 /**
  * 10k and 100k waiters; 2k and 20k with --quick, as a pool with an O(n) queue (tarn) takes
@@ -103,9 +103,10 @@ export const burstScenario: Scenario = {
 };
 
 /**
- * Heap grown per waiting acquire while `n` wait, in bytes: what the pool keeps per waiter plus
+ * Memory grown per waiting acquire while `n` wait, in bytes: what the pool keeps per waiter plus
  * the promise acquire() returned and the caller's `then` on it (the reaction and its promise),
- * as a caller awaiting it would have and as the neutral harness (bench-peers) counts it. A pass
+ * as a caller awaiting it would have and as the neutral harness (bench-peers) counts it, plus
+ * typed-array backing stores, which that harness leaves out (see {@link memoryInUse}). A pass
  * of its own, untimed: the forced GCs it needs for exact numbers also drop optimized code.
  */
 async function heapPerWaiter(contender: Contender, n: number): Promise<number> {
@@ -120,11 +121,11 @@ async function heapPerWaiter(contender: Contender, n: number): Promise<number> {
   };
   fullGc();
   fullGc();
-  const before = heapUsed();
+  const before = memoryInUse();
   for (let i = 0; i < n; i++) void pool.acquire().then(onAcquired);
   fullGc();
   fullGc();
-  const bytes = (heapUsed() - before) / n;
+  const bytes = (memoryInUse() - before) / n;
   pool.release(held);
   await drained;
   await pool.close();
@@ -140,7 +141,7 @@ export const burstMemory: Scenario = {
   title: (config) => `max 1, ${k(sizesFor(config).large)} waiters waiting`,
   summary:
     'The heap grown while 10 × N acquires wait (forced GCs before and after queueing them): what one waiting acquire costs in memory, the promise it returned and the caller\'s `then` on it included.',
-  metrics: [{ key: 'bytes', label: 'heap per waiting acquire', unit: 'B' }],
+  metrics: [{ key: 'bytes', label: 'memory per waiting acquire (heap + typed arrays)', unit: 'B' }],
   rounds: 1,
   warmUp: async () => undefined,
   measure: async (contender, config) => ({ bytes: await heapPerWaiter(contender, sizesFor(config).large) }),

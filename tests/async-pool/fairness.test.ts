@@ -1,5 +1,5 @@
-import { AsyncPool } from '../../src/index.js';
-import { tracked } from '../helpers.js';
+import { AbortError, AsyncPool } from '../../src/index.js';
+import { outcome, tracked } from '../helpers.js';
 
 describe('waiters are served strictly in arrival order', () => {
   test('1 000 waiters are served first come, first served', async () => {
@@ -46,5 +46,67 @@ describe('waiters are served strictly in arrival order', () => {
     expect(await w1).toBe(b);
     expect(await w2).toBe(a);
     expect(pool.idle).toBe(0);
+  });
+
+  // A plain acquire() waits as slots of the queue; one with a signal (or a resource to validate)
+  // as an object. The two kinds share one queue and one order.
+  test('plain waiters and waiters with a signal are served in one arrival order; an aborted one leaves its place', async () => {
+    const t = tracked();
+    const pool = new AsyncPool({ factory: t.factory, maxSize: 1 });
+    const held = await pool.acquire();
+    const order: string[] = [];
+    const served = (name: string, p: Promise<Awaited<ReturnType<typeof t.factory>>>): Promise<unknown> =>
+      outcome(p.then((r) => {
+        order.push(name);
+        pool.release(r); // hand it on at once
+      }));
+    const aborts = new AbortController();
+    const all = [
+      served('plain-1', pool.acquire()),
+      served('signal-2', pool.acquire({ signal: new AbortController().signal })),
+      served('plain-3', pool.acquire()),
+      served('aborted-4', pool.acquire({ signal: aborts.signal })),
+      served('plain-5', pool.acquire()),
+    ];
+    aborts.abort();
+    expect(pool.pending).toBe(4);
+    pool.release(held);
+    const results = await Promise.all(all);
+    expect(order).toEqual(['plain-1', 'signal-2', 'plain-3', 'plain-5']);
+    const aborted = results[3] as { ok: boolean; error?: unknown };
+    expect(aborted.ok).toBe(false);
+    expect(aborted.error).toBeInstanceOf(AbortError);
+    // The first acquire waited too (for the pool's first creation): five waits, one histogram entry each.
+    expect(pool.stats().acquiredAfterWait).toBe(5);
+    expect(pool.stats().waitTime.count).toBe(5);
+    await pool.dispose();
+  });
+
+  test('a plain waiter whose resource fails validation keeps its place ahead of later plain waiters', async () => {
+    const t = tracked();
+    let failNext = false;
+    const pool = new AsyncPool({
+      factory: t.factory,
+      releaser: t.releaser,
+      maxSize: 1,
+      validate: () => {
+        if (!failNext) return true;
+        failNext = false;
+        return false;
+      },
+    });
+    const held = await pool.acquire();
+    const order: string[] = [];
+    const waiters = ['first', 'second', 'third'].map((name) =>
+      pool.acquire().then((r) => {
+        order.push(`${name}:${r.id}`);
+        pool.release(r);
+      }));
+    failNext = true; // the resource released now fails its check for `first`
+    pool.release(held);
+    await Promise.all(waiters);
+    expect(order).toEqual(['first:2', 'second:2', 'third:2']);
+    expect(held.closed).toBe(true);
+    await pool.dispose();
   });
 });
