@@ -113,14 +113,17 @@ const INVERSE_POWERS = Float64Array.from({ length: 32 }, (_, k) => 2 ** -k);
 export function bucketOf(ms: number): number {
   if (ms <= MIN_MS) return 1;
   const x = ms / MIN_MS; // > 1
-  if (x >= 2_147_483_648) {
-    const index = 1 + Math.ceil(Math.log2(x) * STEPS_PER_OCTAVE);
-    return index < BUCKETS ? index : BUCKETS - 1;
-  }
+  if (x >= 2_147_483_648) return bucketOfLong(x);
   const octave = 31 - Math.clz32(x); // ⌊log2 x⌋: x ≥ 1, so its integer part is ≥ 1
   const m = x * INVERSE_POWERS[octave]!; // in [1, 2), exactly
   const step = m === 1 ? 0 : m <= STEP_1 ? 1 : m <= STEP_2 ? 2 : m <= STEP_3 ? 3 : 4;
   return 1 + octave * STEPS_PER_OCTAVE + step;
+}
+
+/** The bucket of a duration of 2^31 µs or more, `x` in µs (kept apart so that {@link bucketOf} stays small enough to inline). */
+function bucketOfLong(x: number): number {
+  const index = 1 + Math.ceil(Math.log2(x) * STEPS_PER_OCTAVE);
+  return index < BUCKETS ? index : BUCKETS - 1;
 }
 
 function upperBound(index: number): number {
