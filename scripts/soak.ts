@@ -2,8 +2,9 @@
  * The full soak: `npm run soak` (builds, then runs this with `node --expose-gc`).
  *
  * 10 million acquire/release cycles by 1 000 concurrent callers over two long-lived pools, with
- * random faults (see soak-core.ts). Prints the heap after a forced GC before and after the
- * measured cycles; fails (exit code 1) if an invariant broke or the heap grew by 5 MB or more.
+ * random faults (see soak-core.ts). Prints the heap after a forced GC before, halfway through
+ * and after the measured cycles; fails (exit code 1) if an invariant broke or the heap grew by
+ * 5 MB or more (half a byte per cycle).
  *
  * Options: `--cycles=N` (default 10 000 000), `--warmup=N` (default 100 000), `--callers=N`
  * (default 1 000), `--seed=N` (default 1; the seed is printed so that a failure can be replayed).

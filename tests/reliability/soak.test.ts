@@ -1,16 +1,30 @@
 /**
- * The CI-sized soak: the same core as `npm run soak` (scripts/soak-core.ts), 200 000 cycles
- * instead of 10 million, with the heap bound scaled in proportion (5 MB per 10 million cycles,
- * so 100 KiB here).
+ * The CI-sized soak: the same core as `npm run soak` (scripts/soak-core.ts), 200 000 measured
+ * cycles instead of 10 million, with the heap bound scaled in proportion: 5 MB per 10 million
+ * cycles is half a byte per cycle, 100 KiB here. A leak of that much fails: one 56-byte object
+ * kept in every hundred cycles, let alone one per cycle (an array of one element kept per cycle
+ * grows the heap by about 13 MB here).
+ *
+ * The figure measures what the pools keep, not when the heap was looked at. It used to swing
+ * between 90 and 150 KiB from run to run, although nothing grew with the number of cycles
+ * (800 000 cycles grew as much as 200 000; after the first 100 000, the heap stayed within
+ * ±20 KiB). Two things made it up:
+ * - the full pool's rate gate remembers the creations of the last second, as many as the
+ *   machine's speed allowed (up to 60 KiB): the core lets it forget them before each
+ *   measurement (see forgetRateWindow in soak-core.ts);
+ * - for about the first 100 000 cycles, rarely taken paths run and are compiled for the first
+ *   time and rings and tables reach their high-water marks (20 to 30 KiB): hence the warm-up.
+ * What remains (code for functions that tier up late, inline caches, how many resources and
+ * ring slots are left when quiet) is a few KiB to 20 KiB. The report gives the growth of each
+ * half: a leak grows both alike, a one-off step only one.
  *
  * It runs in a child process for two reasons: heap figures need a forced GC (`--expose-gc`,
  * which jest's workers do not have), and a heap shared with jest's module registry and other
  * tests would not measure the pool. The child also runs with `--no-opt --no-flush-bytecode`:
  * over a run this short, the optimising compiler keeps producing code (and flushed bytecode gets
  * recompiled) for a few hundred KiB that has nothing to do with retained objects and would
- * drown a 100 KiB bound. With those flags the code heap is settled after the warm-up, so the
- * growth measures what the pool keeps. The full soak runs with default flags, where that noise
- * is small against 5 MB.
+ * drown a 100 KiB bound. The full soak runs with default flags, where that noise is small
+ * against 5 MB.
  */
 import { allowedGrowth, type SoakReport } from '../../scripts/soak-core.js';
 import { buildSrc, fixture, lastJson, removeBuild, runNode } from './child.js';
@@ -22,7 +36,7 @@ beforeAll(() => {
 afterAll(() => removeBuild(build));
 
 const CYCLES = 200_000;
-const WARMUP = 20_000;
+const WARMUP = 100_000;
 const CALLERS = 1_000;
 // Override to reproduce a failure: POOLKEEPER_SOAK_SEED=<seed printed in the failure>.
 const SEED = Number(process.env.POOLKEEPER_SOAK_SEED ?? 20_240_611);
@@ -30,8 +44,8 @@ const SEED = Number(process.env.POOLKEEPER_SOAK_SEED ?? 20_240_611);
 test(`${CYCLES} cycles with random faults and ${CALLERS} callers: invariants hold, heap growth within the proportional bound`, async () => {
   const child = await runNode(
     ['--expose-gc', '--no-opt', '--no-flush-bytecode', fixture('soak-child.mjs'), build!, `${CYCLES}`, `${WARMUP}`, `${CALLERS}`, `${SEED}`],
-    // A hang detector, not a speed check: about 20 s on a quiet machine without the optimiser;
-    // room for a machine several times busier.
+    // A hang detector, not a speed check: under 10 s on a quiet machine without the optimiser
+    // (4 s of it quiet waits before the measurements); room for a machine several times busier.
     150_000,
   );
   expect({ killed: child.killed, code: child.code, stderr: child.code === 0 ? '' : child.stderr }).toEqual({ killed: false, code: 0, stderr: '' });
@@ -40,7 +54,8 @@ test(`${CYCLES} cycles with random faults and ${CALLERS} callers: invariants hol
 
   expect({ violations: report.violations, context }).toEqual({ violations: [], context });
   expect(report.cycles).toBe(CYCLES);
-  expect(report.heap.growth).toBeLessThanOrEqual(allowedGrowth(CYCLES));
+  // With the report, whose growth per half tells a leak from a one-off step.
+  expect({ growthWithinBound: report.heap.growth <= allowedGrowth(CYCLES), context }).toEqual({ growthWithinBound: true, context });
 
   // Every fault was injected and every kind of outcome happened, so the run cannot pass by
   // exercising only the happy path.
