@@ -124,12 +124,16 @@ export class WaiterQueue<T> implements WaiterQueueLike<T> {
   }
 
   shiftPlain(): Resolver<T> | undefined {
-    this.#dropSettledHead();
-    if (this.#length === 0) return undefined;
-    const head = this.#head;
-    const item = this.#items[head];
-    if (typeof item !== 'function') return undefined;
-    this.shiftedAt = this.#times[head]!;
+    let item = this.#items[this.#head];
+    // A tombstone at the front (rare: a waiter that timed out or aborted, left in place) is
+    // dropped by a call, so that the common case stays small enough to inline on release.
+    if (typeof item !== 'function') {
+      if (item === undefined || item.state !== 'settled') return undefined;
+      this.#dropSettledHead();
+      item = this.#items[this.#head];
+      if (typeof item !== 'function') return undefined;
+    }
+    this.shiftedAt = this.#times[this.#head]!;
     this.#takeFront();
     this.#live--;
     return item;
@@ -205,8 +209,12 @@ export class WaiterQueue<T> implements WaiterQueueLike<T> {
     // After a burst (100k waiters), give the memory back once the queue is mostly empty.
     // Shrinking to a quarter once under an eighth full keeps the cost amortised O(1) (the new
     // ring is at least half empty, so growing again is far off).
+    if (this.#length < this.#items.length >>> 3) this.#shrink();
+  }
+
+  #shrink(): void {
     const size = this.#items.length;
-    if (size > 1024 && this.#length < size >>> 3) this.#resize(size >>> 2);
+    if (size > 1024) this.#resize(size >>> 2);
   }
 
   /** Keeps the live slots only, in order: O(n), amortised O(1) per cancellation. */

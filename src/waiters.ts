@@ -120,10 +120,18 @@ export class Waiters<T> {
   addPlain(resolve: Resolver<T>, t: number): void {
     this.pending++;
     this.#slots!.pushPlain(resolve, t, nextArrival());
-    if (this.#sharedFinite) {
-      if (++this.#sharedPending === 1) this.#timer.hold(true);
-      this.#timer.schedule(t + this.#sharedTimeoutMs, t);
-    }
+    // Its deadline comes after every other shared one: the timer needs arming only when idle.
+    if (this.#sharedFinite && ++this.#sharedPending === 1) this.#armShared(t);
+  }
+
+  /**
+   * The first waiter on the shared deadline: hold the process and arm the timer for it. While
+   * any is pending the timer stays armed, for a deadline no later than the earliest (it fires,
+   * and `#expire` arms it for the next), and a waiter arriving later has a later deadline.
+   */
+  #armShared(t: number): void {
+    this.#timer.hold(true);
+    this.#timer.schedule(t + this.#sharedTimeoutMs, t);
   }
 
   /** Bookkeeping for a plain waiter the pool took out of the queue with `shiftPlain()` to serve it. */
