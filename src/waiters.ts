@@ -234,19 +234,24 @@ export class Waiters<T> {
   }
 
   /**
-   * Brings in the separate deadline queue, with the waiters pending on the shared timeout: those
-   * being validated first (they left the queue's head, so they arrived before every queued one),
-   * then the queue's, all in arrival order. O(pending) once; it stays until nobody is pending, so
-   * each waiter takes part in at most one such copy.
+   * Brings in the separate deadline queue, with the waiters pending on the shared timeout, those
+   * being validated and the queue's, merged in arrival order (a waiter put back after a failed
+   * check may be older than one still being validated). O(pending) once; it stays until nobody is
+   * pending, so each waiter takes part in at most one such copy.
    */
   #separateDeadlines(): void {
     const deadlines = new WaiterQueue<T>();
-    const serving = [...this.serving].sort((a, b) => a.arrival - b.arrival);
-    for (const waiter of serving) if (this.#hasSharedDeadline(waiter)) deadlines.push(waiter);
-    for (const waiter of this.queue.drain()) {
-      this.queue.push(waiter);
+    const add = (waiter: Waiter<T>): void => {
       if (this.#hasSharedDeadline(waiter)) deadlines.push(waiter);
+    };
+    const serving = [...this.serving].sort((a, b) => a.arrival - b.arrival);
+    let next = 0;
+    for (const waiter of this.queue.drain()) {
+      while (next < serving.length && serving[next]!.arrival < waiter.arrival) add(serving[next++]!);
+      this.queue.push(waiter);
+      add(waiter);
     }
+    while (next < serving.length) add(serving[next++]!);
     this.#deadlines = deadlines;
   }
 
@@ -254,10 +259,12 @@ export class Waiters<T> {
   #earliestShared(): Waiter<T> | undefined {
     if (this.#deadlines !== undefined) return this.#deadlines.peek();
     if (this.#sharedPending === 0) return undefined;
-    // The queue is in deadline order, and waiters being validated arrived before all of it.
-    let oldest: Waiter<T> | undefined;
+    // Every pending waiter uses the shared timeout, so the oldest arrival has the earliest
+    // deadline: the queue's head, or one being validated (which may be younger than the head,
+    // when the head was put back after a failed check).
+    let oldest = this.queue.peek();
     for (const waiter of this.serving) if (oldest === undefined || waiter.arrival < oldest.arrival) oldest = waiter;
-    return oldest ?? this.queue.peek();
+    return oldest;
   }
 
   /** The shared timer fired: time out every waiter whose deadline has passed. */

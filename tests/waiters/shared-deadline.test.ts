@@ -104,3 +104,53 @@ test('a waiter being validated when its shared deadline passes times out then', 
   await tick(10);
   await disposed;
 });
+
+// A waiter put back in the queue after a failed check can be older than one still being
+// validated: the shared deadline must follow the older one, not the one being validated.
+describe('a waiter put back after a failed check, while a younger one is being validated', () => {
+  /** validate: 1st call answers false at t=60, 2nd answers true at t=1000, later ones true at once. */
+  function setup() {
+    let n = 0;
+    let calls = 0;
+    const answers: [number, boolean][] = [[60, false], [1000, true]];
+    const pool = new AsyncPool<{ id: number }>({
+      // 3 resources at once, then slow creations (so the requeued caller keeps waiting).
+      factory: () => (n < 3 ? { id: ++n } : new Promise((r) => setTimeout(() => r({ id: ++n }), 10_000))),
+      maxSize: 3,
+      acquireTimeoutMs: 100,
+      validate: () => {
+        const [at, ok] = answers[calls++] ?? [0, true];
+        return new Promise<boolean>((r) => setTimeout(() => r(ok), Math.max(at - performance.now(), 0)));
+      },
+    });
+    return pool;
+  }
+
+  async function run(extra: (pool: AsyncPool<{ id: number }>) => void) {
+    const pool = setup();
+    await pool.prefill(3);
+    const start = performance.now();
+    const settled: Record<string, number> = {};
+    let errA: unknown;
+    pool.acquire().catch((e) => { errA = e; settled.A = performance.now() - start; }); // t=0, deadline 100; its first check fails at 60
+    await tick(50);
+    pool.acquire().catch(() => { settled.B = performance.now() - start; }); // t=50, deadline 150; checked until t=1000
+    await tick(20); // t=70: A is back in the queue, B is being validated
+    extra(pool);
+    await tick(35); // t=105: A's deadline (100) has passed
+    expect(settled.A).toBeDefined();
+    expect(errA).toBeInstanceOf(AcquireTimeoutError);
+    expect(settled.A).toBe(100); // not at B's deadline (150)
+    const disposed = pool.dispose({ timeoutMs: 10 });
+    await tick(10_000);
+    await disposed;
+  }
+
+  test('times out at its own deadline', async () => {
+    await run(() => {});
+  });
+
+  test('times out at its own deadline once a waiter with a timeout of its own brings the separate deadline queue in', async () => {
+    await run((pool) => { pool.acquire({ timeoutMs: 5_000 }).catch(() => {}); });
+  });
+});
