@@ -54,16 +54,23 @@ export function judge(results: readonly ScenarioResult[]): Verdict[] {
   if (burst !== undefined) {
     againstFloor(burst, 'enqLarge', '3. enqueue per acquire, larger burst,', 1.5);
     againstFloor(burst, 'nsLarge', '3. drain per hand-over, larger burst,', 3);
-    for (const [key, what] of [['enq', 'enqueue'], ['ns', 'drain']] as const) {
-      const growth = medianMine(burst, key === 'enq' ? 'enqGrowth' : 'growth');
-      const small = formatValue(medianMine(burst, `${key}Small`), 'ns');
-      const large = formatValue(medianMine(burst, `${key}Large`), 'ns');
-      verdicts.push({
-        target: `3. ${what} cost per op flat when waiters grow 10× (≤ 1.3×)`,
-        measured: `${growth.toFixed(2)}× (${small} → ${large})`,
-        met: growth <= 1.3,
-      });
-    }
+    const drainGrowth = medianMine(burst, 'growth');
+    verdicts.push({
+      target: '3. drain cost per op flat when waiters grow 10× (≤ 1.3×)',
+      measured: `${drainGrowth.toFixed(2)}× (${formatValue(medianMine(burst, 'nsSmall'), 'ns')} → ${formatValue(medianMine(burst, 'nsLarge'), 'ns')})`,
+      met: drainGrowth <= 1.3,
+    });
+    // The enqueue is judged against the floor's own growth: the fastest of ten 10k bursts fits in
+    // the young generation, a 100k burst must be scavenged and promoted, so even the floor's cost
+    // per acquire grows several times (about 7× on a 2-core machine). What the pool adds on top of
+    // that is what a queue that is not O(1) would show.
+    const enqueueGrowth = medianMine(burst, 'enqGrowth');
+    const overFloor = medianRatio(burst, 'enqGrowth', SUBJECT);
+    verdicts.push({
+      target: '3. enqueue cost per op flat when waiters grow 10× (≤ 1.3× the floor\'s growth)',
+      measured: `${overFloor.toFixed(2)}× (${enqueueGrowth.toFixed(2)}×: ${formatValue(medianMine(burst, 'enqSmall'), 'ns')} → ${formatValue(medianMine(burst, 'enqLarge'), 'ns')})`,
+      met: overFloor <= 1.3,
+    });
   }
   const memory = find('3', 'bytes');
   if (memory !== undefined) {
