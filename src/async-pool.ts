@@ -346,7 +346,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#stats.acquiredImmediately++;
     this.#stats.waits.record(0);
     const resource = this.#checkout(record, undefined);
-    if (this.#hooks.listeners.acquire !== undefined) this.#hooks.emit('acquire', { resource, waitedMs: 0 });
+    if (this.#hooks.listeners.acquire !== undefined) this.#emitAcquire(resource, 0);
     if (this.#idle.length < this.#limits.minIdle) this.#creator.refill(); // keep minIdle ready: top up in the background
     return Promise.resolve(resource);
   }
@@ -737,7 +737,11 @@ export class AsyncPool<T> implements AsyncDisposable {
     const resource = this.#checkout(record, stack);
     // Resolved before the 'acquire' listeners run: a caller they serve in turn comes after it.
     fulfil(resolve, resource);
-    if (this.#hooks.listeners.acquire !== undefined) this.#hooks.emit('acquire', { resource, waitedMs: waited });
+    if (this.#hooks.listeners.acquire !== undefined) this.#emitAcquire(resource, waited);
+  }
+
+  #emitAcquire(resource: T, waitedMs: number): void {
+    this.#hooks.emit('acquire', { resource, waitedMs });
   }
 
   /** Marks `record` (already counted in `#borrowed`) as held by a caller. */
