@@ -63,7 +63,11 @@ beforeAll(() => {
 test('allowExitOnIdle: an idle pool lets the process exit without end()', async () => {
   const child = await run(
     { allowExitOnIdle: true, idleTimeoutMillis: 0, max: 3 },
-    `const r = await Promise.all([pool.query('SELECT 1 AS n'), pool.query('SELECT 2 AS n')]);
+    // Two clients held at once, so both exist when they go idle: with two pool.query() calls the
+    // first client could run both queries before the second had connected.
+    `const clients = await Promise.all([pool.connect(), pool.connect()]);
+     const r = await Promise.all(clients.map((client, i) => client.query(\`SELECT \${i + 1} AS n\`)));
+     for (const client of clients) client.release();
      console.log(r.map((x) => x.rows[0].n).join(','), pool.idleCount);`,
     20_000,
   );
