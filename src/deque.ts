@@ -1,7 +1,7 @@
 /**
  * A double-ended queue on a power-of-two ring buffer: push and pop at either end in O(1),
- * no `Array.prototype.shift`. It backs both the idle store (LIFO pops the back, FIFO the front)
- * and the waiter queue.
+ * no `Array.prototype.shift`. It backs the idle store (LIFO pops the back, FIFO the front) and
+ * the rate gate's window; the waiter queue has a ring of its own (see `waiter-queue.ts`).
  *
  * @internal
  */
@@ -100,10 +100,10 @@ export class Deque<T> {
     return values;
   }
 
-  // After a burst (100k waiters), give the memory back once the queue is mostly empty.
-  // Shrinking to a quarter once under an eighth full keeps the cost amortised O(1) (the new
-  // buffer is at least half empty, so growing again is far off) and allocates a third of what
-  // halving at a quarter did: draining 100k waiters costs ~15 % less per hand-over.
+  // After a burst, give the memory back once the deque is mostly empty. Shrinking to a quarter
+  // once under an eighth full keeps the cost amortised O(1) (the new buffer is at least half
+  // empty, so growing again is far off) and allocates a third of what halving at a quarter did
+  // (when this deque held the waiters, draining 100k of them cost ~15 % less per hand-over).
   #maybeShrink(): void {
     const size = this.#buffer.length;
     if (size > 1024 && this.#length < size >>> 3) this.#resize(size >>> 2);
