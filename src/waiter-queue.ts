@@ -209,12 +209,7 @@ export class WaiterQueue<T> implements WaiterQueueLike<T> {
     // After a burst (100k waiters), give the memory back once the queue is mostly empty.
     // Shrinking to a quarter once under an eighth full keeps the cost amortised O(1) (the new
     // ring is at least half empty, so growing again is far off).
-    if (this.#length < this.#items.length >>> 3) this.#shrink();
-  }
-
-  #shrink(): void {
-    const size = this.#items.length;
-    if (size > 1024) this.#resize(size >>> 2);
+    if (this.#items.length > 1024 && this.#length < this.#items.length >>> 3) this.#resize(this.#items.length >>> 2);
   }
 
   /** Keeps the live slots only, in order: O(n), amortised O(1) per cancellation. */
