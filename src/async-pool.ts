@@ -39,7 +39,7 @@ export type { DisposeOptions } from './shutdown.js';
 export type { ResizeOptions } from './sizing.js';
 
 /** Everything the pool's modules call back into; kept off the public surface. */
-type Inner<T> = WaiterOwner<T> & WaitersOwner & CreatorOwner<T> & HealthOwner<T> & HousekeeperOwner & ShutdownOwner<T>;
+type Inner<T> = WaiterOwner<T> & WaitersOwner & CreatorOwner<T> & HealthOwner<T> & HousekeeperOwner<T> & ShutdownOwner<T>;
 
 /**
  * What the module keeps alive for good (see `AsyncPool.#anchorShapes`): a pool of its own, after
@@ -129,6 +129,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     waiterLeft(): void { this.#pool.#waiterLeft(); }
     markRefusing(): void { this.#pool.#refusing = true; }
     markDisposing(): void { this.#pool.#disposing = true; }
+    closeIdle(reason: 'disposed' | 'recycled', which?: (record: ResourceRecord<R>) => boolean): void { this.#pool.#closeIdle(reason, which); }
     dispatch(): void { this.#pool.#dispatch(); }
     // Through the pool to a module built after the caller.
     onWaiterAbort(waiter: Waiter<R>): void { this.#pool.#waiting.abort(waiter); }
@@ -232,7 +233,11 @@ export class AsyncPool<T> implements AsyncDisposable {
   get size(): number { return this.#idle.length + this.#borrowed + this.#creator.creating; }
   /** Idle resources ready to hand out. */
   get idle(): number { return this.#idle.length; }
-  /** Resources out of the idle store: held by callers, being validated for one, or being reset. */
+  /**
+   * Resources out of the idle store: held by callers, being validated for one, or being reset
+   * (and, while `clear()`, `dispose()` or ended lifetimes close idle ones one after the other,
+   * those not closed yet).
+   */
   get borrowed(): number { return this.#borrowed; }
   /** Factory calls in flight. */
   get creating(): number { return this.#creator.creating; }
@@ -509,11 +514,12 @@ export class AsyncPool<T> implements AsyncDisposable {
    * given it is reported through the `error` event (operation `'retire'`).
    *
    * @returns `true` if the pool held `resource` (it is out, or will be when it comes back), `false`
-   * if it does not (never from this pool, already closed, or the pool is shutting down).
+   * if it does not (never from this pool, already closed, or `dispose()` was called, a drain
+   * included).
    */
   retire(resource: T, error?: unknown): boolean {
     const record = this.#records.get(resource);
-    return record !== undefined && this.#takeOut(record, 'retired', error);
+    return record !== undefined && !this.#refusing && this.#takeOut(record, 'retired', error);
   }
 
   /** Takes `record` out of service (see {@link AsyncPool.retire}); false if it is closed or the pool is shutting down. */
@@ -541,7 +547,7 @@ export class AsyncPool<T> implements AsyncDisposable {
    */
   resize(maxSize: number, options?: ResizeOptions): void {
     const { maxSize: max, maxIdle, minIdle, idleGiven } = resizeLimits(maxSize, options, this.#limits, this.#maxIdleFollows, this.#o.min);
-    if (this.#disposing) throw new PoolDisposedError('resize()');
+    if (this.#refusing) throw new PoolDisposedError('resize()'); // from dispose() on, draining included
 
     if (idleGiven) this.#maxIdleFollows = false;
     this.#maxSize = this.#limits.maxSize = max;
@@ -575,12 +581,12 @@ export class AsyncPool<T> implements AsyncDisposable {
   /**
    * Retires every resource that exists now: idle ones are closed at once, borrowed ones when they
    * come back, creations in flight when they arrive. Later acquires get fresh resources.
-   * For "the database failed over: reconnect everything".
+   * For "the database failed over: reconnect everything". Does nothing once `dispose()` was called.
    */
   clear(): void {
-    if (this.#disposing) return;
+    if (this.#refusing) return; // from dispose() on, draining included
     this.#creator.newGeneration(); // resources out are retired too
-    for (const record of this.#idle.drain()) this.#closer.close(record, 'cleared');
+    this.#closeIdle('cleared', undefined);
     this.#slotFreed();
   }
 
@@ -677,6 +683,25 @@ export class AsyncPool<T> implements AsyncDisposable {
     this.#return(record, this.#o.validateOnCreate, !this.#o.validateOnCreate);
     this.#dispatch();
     this.#shutdown.checkDrained();
+  }
+
+  /**
+   * Closes the idle resources `which` picks (all of them when undefined), one after the other.
+   * They all leave the idle store first, so that user code a close runs (listeners, releasers)
+   * cannot take one of them, and are counted in `#borrowed` until their turn, so that `size` still
+   * counts them; each is `closing` meanwhile, so that a `retire()` leaves it to this loop.
+   */
+  #closeIdle(reason: 'cleared' | 'disposed' | 'recycled', which: ((record: ResourceRecord<T>) => boolean) | undefined): void {
+    let batch: ResourceRecord<T>[];
+    if (which === undefined) {
+      batch = this.#idle.drain();
+    } else {
+      batch = [];
+      this.#idle.retain((record) => (which(record) ? (batch.push(record), false) : true));
+    }
+    for (const record of batch) record.state = 'closing';
+    this.#borrowed += batch.length;
+    for (const record of batch) void this.#closeBorrowed(record, reason);
   }
 
   /** Uncounts `record` from `#borrowed` and closes it; `heldMs` goes on the `destroy` event. */

@@ -17,17 +17,19 @@ import { DeadlineTimer } from './timer.js';
 import { now } from './util.js';
 
 /** What maintenance needs from the pool. */
-export interface HousekeeperOwner {
+export interface HousekeeperOwner<T> {
   readonly disposing: boolean;
   /** Live resources: idle + borrowed + being created. */
   readonly size: number;
   dispatch(): void;
+  /** Closes the idle resources `which` picks, one after the other (see `AsyncPool.#closeIdle`). */
+  closeIdle(reason: 'recycled', which: (record: ResourceRecord<T>) => boolean): void;
 }
 
 export class Housekeeper<T> {
   readonly #timer = new DeadlineTimer(() => this.#maintain());
   readonly #o: ResolvedOptions<T>;
-  readonly #owner: HousekeeperOwner;
+  readonly #owner: HousekeeperOwner<T>;
   readonly #records: Map<T, ResourceRecord<T>>;
   readonly #idle: Deque<ResourceRecord<T>>;
   readonly #creator: Creator<T>;
@@ -39,7 +41,7 @@ export class Housekeeper<T> {
 
   constructor(
     o: ResolvedOptions<T>,
-    owner: HousekeeperOwner,
+    owner: HousekeeperOwner<T>,
     records: Map<T, ResourceRecord<T>>,
     idle: Deque<ResourceRecord<T>>,
     parts: { creator: Creator<T>; closer: Closer<T>; hooks: Hooks<T>; stats: StatsRecorder; limits: Limits },
@@ -93,11 +95,7 @@ export class Housekeeper<T> {
         else if (leakAt < next) next = leakAt;
       }
     }
-    if (expiredIdle) {
-      const expired: ResourceRecord<T>[] = [];
-      idle.retain((record) => (record.retired === undefined ? true : (expired.push(record), false)));
-      for (const record of expired) this.#closer.close(record, 'recycled');
-    }
+    if (expiredIdle) this.#owner.closeIdle('recycled', isRetired);
     if (o.idleTimeoutMs !== Infinity) {
       // Never below minIdle idle, nor below min live (idle + borrowed + being created); closing
       // runs user code, which may dispose the pool: re-checked on every turn.
@@ -132,4 +130,8 @@ export class Housekeeper<T> {
       });
     }
   }
+}
+
+function isRetired<T>(record: ResourceRecord<T>): boolean {
+  return record.retired !== undefined;
 }

@@ -27,9 +27,12 @@ export class PermitSlot<T> {
  * - `returning`: on its way into the idle store (or to a waiter): just released (the `release`
  *   event, then `reset`), or just created (the `create` event). Nobody holds it, so `release()` and
  *   `destroy()` of it throw `NotBorrowedError`.
+ * - `closing`: taken out of the idle store with others to be closed one after the other (`clear()`,
+ *   `dispose()`, lifetimes that ended together), and counted in `borrowed` until its turn: user
+ *   code that runs in between sees it neither idle nor closed, and cannot take it or close it twice.
  * - `closed`: out of the pool; its releaser has been called or queued.
  */
-export type ResourceState = 'idle' | 'borrowed' | 'validating' | 'returning' | 'closed';
+export type ResourceState = 'idle' | 'borrowed' | 'validating' | 'returning' | 'closing' | 'closed';
 
 export class ResourceRecord<T> {
   state: ResourceState = 'borrowed'; // a fresh record is outside the idle store until placed

@@ -45,6 +45,8 @@ export interface ShutdownOwner<T> {
   markDisposing(): void;
   /** Uncounts a record from `borrowed` and closes it. */
   closeBorrowed(record: ResourceRecord<T>, reason: DestroyReason): void;
+  /** Closes every idle resource, one after the other (see `AsyncPool.#closeIdle`). */
+  closeIdle(reason: 'disposed'): void;
 }
 
 /** Checks `dispose()`'s options. */
@@ -141,7 +143,7 @@ export class Shutdown<T> {
     this.#creator.cancelQueued();
     this.#housekeeper.cancel();
     this.#waiters.abandon((waiter) => waiter.reject(new PoolDisposedError('acquire()')));
-    for (const record of this.#idle.drain()) this.#closer.close(record, 'disposed');
+    this.#owner.closeIdle('disposed');
     begin();
     return drained;
   }

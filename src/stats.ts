@@ -22,7 +22,10 @@ export interface PoolStats {
   readonly size: number;
   /** Idle resources ready to hand out. */
   readonly idle: number;
-  /** Out of the idle store: held by callers, being validated for one, or being reset. */
+  /**
+   * Out of the idle store: held by callers, being validated for one, or being reset (and, while
+   * `clear()`, `dispose()` or ended lifetimes close idle ones one after the other, those not closed yet).
+   */
   readonly borrowed: number;
   /** Callers whose `acquire()` has not settled. */
   readonly pending: number;

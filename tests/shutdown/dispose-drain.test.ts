@@ -118,3 +118,51 @@ test.each([['yes'], [1], [null]])('drain: %p is rejected naming the option', asy
   await expect(pool.dispose({ drain: value as unknown as boolean })).rejects.toThrow(/"drain"/);
   await pool.dispose();
 });
+
+// From the moment dispose() is called the pool is disposed, while it drains too.
+describe('while draining, the pool is disposed for clear(), resize() and retire()', () => {
+  async function draining() {
+    const { pool } = poolWith({ maxSize: 2, acquireTimeoutMs: 1_000 });
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    const waiter = pool.acquire();
+    const disposing = pool.dispose({ drain: true, timeoutMs: 1_000 });
+    expect(pool.disposed).toBe(true);
+    return { pool, a, b, waiter, disposing };
+  }
+
+  test('resize() throws PoolDisposedError and changes nothing', async () => {
+    const { pool, a, b, waiter, disposing } = await draining();
+    expect(() => pool.resize(5)).toThrow(PoolDisposedError);
+    expect(pool.maxSize).toBe(2);
+    pool.release(a);
+    pool.release(b);
+    pool.release(await waiter);
+    await disposing;
+  });
+
+  test('clear() does nothing: a resource released goes on to the waiter, nothing new is created', async () => {
+    const { pool, a, b, waiter, disposing } = await draining();
+    pool.clear();
+    pool.release(a);
+    const got = await waiter;
+    expect(got).toBe(a);
+    expect(pool.stats().destroyed.cleared).toBe(0);
+    expect(pool.stats().created).toBe(2);
+    pool.release(b);
+    pool.release(got);
+    await disposing;
+  });
+
+  test('retire() returns false and leaves the resource to the drain', async () => {
+    const { pool, a, b, waiter, disposing } = await draining();
+    expect(pool.retire(a)).toBe(false);
+    pool.release(a);
+    expect(await waiter).toBe(a);
+    pool.release(b);
+    pool.release(a);
+    await flush();
+    await disposing;
+    expect(pool.stats().destroyed.retired).toBe(0);
+  });
+});
