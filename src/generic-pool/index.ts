@@ -326,3 +326,9 @@ function idleTimeout(config: ParsedOptions): number {
 export function createPool<T>(factory: Factory<T>, options?: Options): Pool<T> {
   return new Pool<T>(factory, options);
 }
+
+/**
+ * generic-pool is a CommonJS module, so `import genericPool from 'generic-pool'` gets its
+ * `module.exports`: the same object here, for code that switches by changing the import's path.
+ */
+export default { createPool, Pool };

@@ -85,9 +85,13 @@ function millis(value: unknown): number {
   return parsed > 0 ? parsed : Infinity;
 }
 
-/** A time option generic-pool reads with `||` (no parsing): kept when it is a number. */
+/**
+ * A time option generic-pool reads with `||` and no parsing: `setTimeout` and its comparisons
+ * then read a numeric string (a setting from the environment) as its number. So does this.
+ */
 function orDefault(value: unknown, fallback: number): number {
-  return typeof value === 'number' && value !== 0 && !Number.isNaN(value) ? value : fallback;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && n !== 0 && !Number.isNaN(n) ? n : fallback;
 }
 
 /** @internal Reads options as generic-pool 3.9's `PoolOptions` does. */

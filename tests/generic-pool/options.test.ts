@@ -1,5 +1,5 @@
 /** generic-pool's options are read as generic-pool reads them; the factory is checked the same way. */
-import { createPool, Pool, type Options } from 'poolkeeper/generic-pool';
+import genericPool, { createPool, Pool, type Options } from 'poolkeeper/generic-pool';
 import { itemFactory } from './support.js';
 
 const pools: Pool<unknown>[] = [];
@@ -57,4 +57,22 @@ test("generic-pool's five-argument Pool constructor is accepted; the first three
   const item = await pool.acquire();
   expect(item.id).toBe(0);
   await pool.release(item);
+});
+
+test('numeric-string eviction times turn eviction on as numbers do: an idle resource is evicted', async () => {
+  const pool = createPool(itemFactory().factory, {
+    max: 2,
+    evictionRunIntervalMillis: '20' as unknown as number,
+    idleTimeoutMillis: '30' as unknown as number,
+  }) as Pool<unknown>;
+  pools.push(pool);
+  await pool.release(await pool.acquire());
+  expect(pool.size).toBe(1);
+  for (let i = 0; i < 100 && pool.size !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(pool.size).toBe(0);
+});
+
+test("the default import is the module's exports, as generic-pool's CommonJS module gives", () => {
+  expect(genericPool.createPool).toBe(createPool);
+  expect(genericPool.Pool).toBe(Pool);
 });
