@@ -255,9 +255,13 @@ class PgPool extends EventEmitter {
     return this.asyncPool.idle;
   }
 
-  /** Callers waiting for a client. */
+  /**
+   * Callers waiting for a client to be released, as pg-pool counts them: not those a new
+   * connection is being opened for (pg-pool does not queue those), so that `waitingCount > 0`
+   * means the pool is saturated.
+   */
   get waitingCount(): number {
-    return this.asyncPool.pending;
+    return Math.max(0, this.asyncPool.pending - this.asyncPool.creating);
   }
 
   /** Checked-out clients past `maxLifetimeSeconds`, to be closed when they come back. */

@@ -666,3 +666,19 @@ describe('durations', () => {
     expect(pool.idleCount).toBe(1);
   });
 });
+
+// pg-pool queues a caller only when every client is checked out; one it opens a new connection
+// for is not waiting. waitingCount > 0 must mean saturation, as dashboards read it.
+test('waitingCount counts callers waiting for a release, not those a new connection is being opened for', async () => {
+  fakes.behaviour.connectDelayMs = 30;
+  const pool = makePool({ max: 2 });
+  const first = pool.connect();
+  expect([pool.totalCount, pool.waitingCount]).toEqual([1, 0]);
+  const second = pool.connect();
+  const third = pool.connect(); // the pool is full: only this one waits
+  expect([pool.totalCount, pool.waitingCount]).toEqual([2, 1]);
+  const clients = await Promise.all([first, second]);
+  for (const client of clients) client!.release();
+  (await third)!.release();
+  expect(pool.waitingCount).toBe(0);
+});
