@@ -214,38 +214,30 @@ export class WaiterQueue<T> implements WaiterQueueLike<T> {
 
   /** Keeps the live slots only, in order: O(n), amortised O(1) per cancellation. */
   #compact(): void {
+    let size = MIN_CAPACITY;
+    while (size < this.#live) size *= 2;
+    this.#rebuild(size, true);
+  }
+
+  #resize(size: number): void {
+    this.#rebuild(size, false);
+  }
+
+  /** Moves the slots, in order, into a ring of `size`; without the tombstones when `compact`. */
+  #rebuild(size: number, compact: boolean): void {
     const items = this.#items;
     const times = this.#times;
     const arrivals = this.#arrivals;
     const mask = this.#mask;
     const head = this.#head;
     const length = this.#length;
-    let size = MIN_CAPACITY;
-    while (size < this.#live) size *= 2;
     this.#reset(size);
     for (let i = 0; i < length; i++) {
       const index = (head + i) & mask;
       const item = items[index]!;
-      if (typeof item !== 'function' && item.state === 'settled') continue;
+      if (compact && typeof item !== 'function' && item.state === 'settled') continue;
       this.#pushSlot(item, times[index]!, arrivals[index]!);
     }
-  }
-
-  #resize(size: number): void {
-    const items = new Array<Waiter<T> | Resolver<T> | undefined>(size).fill(undefined);
-    const times = new Float64Array(size);
-    const arrivals = new Float64Array(size);
-    for (let i = 0; i < this.#length; i++) {
-      const index = (this.#head + i) & this.#mask;
-      items[i] = this.#items[index];
-      times[i] = this.#times[index]!;
-      arrivals[i] = this.#arrivals[index]!;
-    }
-    this.#items = items;
-    this.#times = times;
-    this.#arrivals = arrivals;
-    this.#mask = size - 1;
-    this.#head = 0;
   }
 
   #reset(size: number): void {

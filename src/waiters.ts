@@ -91,10 +91,8 @@ export class Waiters<T> {
     this.pending++;
     this.queue.push(waiter);
     if (this.#hasSharedDeadline(waiter)) {
-      // A waiter with a finite timeout keeps the process alive while it waits.
-      if (++this.#sharedPending === 1) this.#timer.hold(true);
       if (this.#deadlines !== undefined) this.#deadlines.push(waiter);
-      this.#timer.schedule(t + this.#sharedTimeoutMs, t);
+      if (++this.#sharedPending === 1) this.#armShared(t);
       return;
     }
     const timeoutMs = this.timeoutOf(waiter);
@@ -125,9 +123,10 @@ export class Waiters<T> {
   }
 
   /**
-   * The first waiter on the shared deadline: hold the process and arm the timer for it. While
-   * any is pending the timer stays armed, for a deadline no later than the earliest (it fires,
-   * and `#expire` arms it for the next), and a waiter arriving later has a later deadline.
+   * The first waiter on the shared deadline: hold the process (a waiter with a finite timeout
+   * keeps it alive while it waits) and arm the timer for it. While any is pending the timer stays
+   * armed, for a deadline no later than the earliest (it fires, and `#expire` arms it for the
+   * next), and a waiter arriving later has a later deadline: it needs no arming.
    */
   #armShared(t: number): void {
     this.#timer.hold(true);
