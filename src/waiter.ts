@@ -142,7 +142,7 @@ export class Waiter<T> {
     /** Clock reading when the caller started waiting: wait-time statistics and deadlines. */
     readonly enqueuedAt: number,
     resolver: Resolver<T> = takeResolver<T>(),
-    arrival: number = arrivals++,
+    arrival: number = nextArrival(),
   ) {
     this.resolver = resolver;
     this.arrival = arrival;

@@ -123,7 +123,6 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'client', 'key', 'limit', 'leaseTtlMs', 'refreshIntervalMs', 'retryIntervalMs', 'commandTimeoutMs', 'onError',
 ]);
 
-
 /**
  * A budget of `limit` permits shared through Redis by every process using the same `key`.
  * Within a process, permits are granted in request order; across processes, whoever asks first
