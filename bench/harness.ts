@@ -3,6 +3,7 @@
  * orders, in one process; a pool's numbers are compared with the floor's measured moments
  * before or after (so a noisy neighbour slows both), and the medians over rounds are reported.
  */
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { contenders, FLOOR, type Contender } from './contenders.js';
 
 export interface RunConfig {
@@ -108,6 +109,48 @@ export function memoryInUse(): number {
 }
 
 export const now = (): number => performance.now();
+
+/**
+ * V8's garbage-collection pauses, as Node reports them (`gc` performance entries). A burst of
+ * 100k waiting acquires keeps 100k promises alive: the scavenges that copy them to the old
+ * generation take more time than the pool's own work, for any pool (the floor included), so a
+ * growth in cost per acquire shows an O(n) queue only once they are taken out.
+ */
+export class GcPauses {
+  readonly #entries: PerformanceEntry[] = [];
+  readonly #observer = new PerformanceObserver((list) => {
+    this.#entries.push(...list.getEntries());
+  });
+
+  constructor() {
+    this.#observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /**
+   * Waits until the pauses that started before the clock reading `at` have all been posted, which
+   * Node does a few turns of the event loop later: the caller must have collected garbage after
+   * `at` (its entry comes after theirs). False if none came within 100 turns.
+   */
+  async postedUpTo(at: number): Promise<boolean> {
+    for (let turn = 0; turn < 100; turn++) {
+      if (this.#entries.some((entry) => entry.startTime >= at)) return true;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return false;
+  }
+
+  /** Milliseconds of pauses that started between the clock readings `from` and `to` (see {@link postedUpTo}). */
+  within(from: number, to: number): number {
+    let ms = 0;
+    for (const entry of this.#entries) if (entry.startTime >= from && entry.startTime < to) ms += entry.duration;
+    return ms;
+  }
+
+  /** Forgets the pauses seen so far. */
+  clear(): void {
+    this.#entries.length = 0;
+  }
+}
 
 /**
  * Ops a hot loop runs before anything counts. V8 optimizes a function only after it has run

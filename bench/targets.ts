@@ -3,7 +3,7 @@
  * per-round ratios to the floor (or, against lightning-pool, of per-round ratios between the
  * two); correctness (every waiter timed out, none held back) must hold in every round.
  */
-import { LIGHTNING, SUBJECT } from './contenders.js';
+import { FLOOR, LIGHTNING, SUBJECT } from './contenders.js';
 import { median, medianOf, medianRatio, type ScenarioResult } from './harness.js';
 import { formatValue } from './report.js';
 
@@ -60,16 +60,17 @@ export function judge(results: readonly ScenarioResult[]): Verdict[] {
       measured: `${drainGrowth.toFixed(2)}× (${formatValue(medianMine(burst, 'nsSmall'), 'ns')} → ${formatValue(medianMine(burst, 'nsLarge'), 'ns')})`,
       met: drainGrowth <= 1.3,
     });
-    // The enqueue is judged against the floor's own growth: the fastest of ten 10k bursts fits in
-    // the young generation, a 100k burst must be scavenged and promoted, so even the floor's cost
-    // per acquire grows several times (about 7× on a 2-core machine). What the pool adds on top of
-    // that is what a queue that is not O(1) would show.
-    const enqueueGrowth = medianMine(burst, 'enqGrowth');
-    const overFloor = medianRatio(burst, 'enqGrowth', SUBJECT);
+    // Every pool's enqueue grows with the burst, the floor's too: a 10k burst fits in the young
+    // generation, while a 100k one keeps 100k promises alive that scavenges must copy (100-190 ns
+    // per acquire on a 2-core machine, more than the pool's own work). So the verdict takes the
+    // GC pauses out: what is left is the pool's own cost, which a queue that is not O(1) would grow.
+    const netGrowth = medianMine(burst, 'enqNetGrowth');
     verdicts.push({
-      target: '3. enqueue cost per op flat when waiters grow 10× (≤ 1.3× the floor\'s growth)',
-      measured: `${overFloor.toFixed(2)}× (${enqueueGrowth.toFixed(2)}×: ${formatValue(medianMine(burst, 'enqSmall'), 'ns')} → ${formatValue(medianMine(burst, 'enqLarge'), 'ns')})`,
-      met: overFloor <= 1.3,
+      target: '3. enqueue cost per op flat when waiters grow 10×, GC pauses excluded (≤ 1.3×)',
+      measured:
+        `${netGrowth.toFixed(2)}× (${formatValue(medianMine(burst, 'enqNetSmall'), 'ns')} → ${formatValue(medianMine(burst, 'enqNetLarge'), 'ns')}); ` +
+        `with GC pauses ${medianMine(burst, 'enqGrowth').toFixed(2)}×, the floor's ${medianOf(burst.samples, 'enqGrowth', FLOOR).toFixed(2)}×`,
+      met: netGrowth <= 1.3,
     });
   }
   const memory = find('3', 'bytes');

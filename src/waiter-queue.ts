@@ -58,7 +58,8 @@ export class WaiterQueue<T> implements WaiterQueueLike<T> {
   shiftedAt = 0;
 
   constructor() {
-    // `fill` keeps the array packed, so element access stays on V8's fast path.
+    // Filled, not left with holes: V8 still calls the array holey, but push and shift on a filled
+    // ring measured ~10 % faster than on an unfilled one (200 × 10k push/shift, Node 20).
     this.#items = new Array<Waiter<T> | Resolver<T> | undefined>(MIN_CAPACITY).fill(undefined);
     this.#times = new Float64Array(MIN_CAPACITY);
     this.#arrivals = new Float64Array(MIN_CAPACITY);
