@@ -729,8 +729,36 @@ export class AsyncPool<T> implements AsyncDisposable {
       }
     }
     const waiter = this.#waiters.shift()!;
+    if (waiter.extra?.signal?.aborted === true) {
+      this.#servePastAborted(record, waiter, validate);
+      return;
+    }
     waiter.state = 'serving';
     this.#serve(record, waiter, validate);
+  }
+
+  /**
+   * The oldest waiter's signal has aborted, but the pool's abort listener has not run yet: a
+   * signal's listeners run in the order they were added, and one added before `acquire()` (a
+   * request's cleanup) ran first and gave a resource back. It must not go to the caller just
+   * aborted: that caller, and any like it behind, leave now with their `AbortError` (the pool's
+   * listener then finds them gone), and `record` goes to the next waiter, or idle. What their
+   * leaving sets off (see `#waiterLeft`) waits until `record` is placed.
+   */
+  #servePastAborted(record: ResourceRecord<T>, aborted: Waiter<T>, validate: boolean): void {
+    let waiter: Waiter<T> | undefined = aborted;
+    do {
+      waiter.state = 'serving'; // out of the queue already
+      this.#waiting.abortQuietly(waiter);
+      waiter = this.#waiters.shift();
+    } while (waiter?.extra?.signal?.aborted === true);
+    if (waiter === undefined) {
+      this.#keep(record, false);
+    } else {
+      waiter.state = 'serving';
+      this.#serve(record, waiter, validate);
+    }
+    this.#waiterLeft();
   }
 
   /** Hands `record` (counted in `#borrowed`) to `waiter`, validating it first when asked. */

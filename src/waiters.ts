@@ -164,10 +164,19 @@ export class Waiters<T> {
 
   /** The caller's signal aborted: it leaves with an `AbortError`. */
   abort(waiter: Waiter<T>): void {
-    if (!this.settle(waiter)) return;
+    if (this.abortQuietly(waiter)) this.#owner.waiterLeft();
+  }
+
+  /**
+   * {@link abort}, without telling the owner: for the pool, when it finds an aborted caller while
+   * it holds a resource to place (it tells itself once the resource is placed). False if the
+   * caller had already left.
+   */
+  abortQuietly(waiter: Waiter<T>): boolean {
+    if (!this.settle(waiter)) return false;
     this.#stats.aborted++;
     waiter.reject(abortErrorOf(waiter.extra!.signal!));
-    this.#owner.waiterLeft();
+    return true;
   }
 
   /** Its timeout passed: it leaves with an `AcquireTimeoutError` quoting the counts as it left. */
