@@ -90,6 +90,8 @@ export class Pool<T> extends EventEmitter {
   #filling: Promise<void> | undefined = undefined;
   /** Renews idle resources kept by `min` once past `idleTimeoutMillis` (see `#rotateIdle`). */
   #rotation: ReturnType<typeof setInterval> | undefined = undefined;
+  /** When each idle resource went idle, for {@link #rotateIdle}; undefined when it does not run. */
+  #idleSince: Map<T, number> | undefined = undefined;
 
   /** Builds a pool from generic-pool's factory and options. */
   constructor(factory: Factory<T>, options?: Options);
@@ -111,6 +113,8 @@ export class Pool<T> extends EventEmitter {
       },
       releaser: (resource) => factory.destroy(resource),
       maxSize: config.max,
+      // generic-pool starts a creation for every caller it has room for at once, up to max.
+      createConcurrency: config.max,
       strategy: config.fifo ? 'fifo' : 'lifo',
       maxWaiters: config.maxWaitingClients,
       acquireTimeoutMs: config.acquireTimeoutMillis,
@@ -128,7 +132,11 @@ export class Pool<T> extends EventEmitter {
       ...(config.testOnBorrow && validate !== undefined
         ? {
             // generic-pool turns a resource away only when validate resolves to false.
-            validate: (resource: T) => Promise.resolve(validate.call(factory, resource)).then((valid) => valid !== false),
+            // A resource under test is not idle: never rotated out mid-check.
+            validate: (resource: T) => {
+              this.#idleSince?.delete(resource);
+              return Promise.resolve(validate.call(factory, resource)).then((valid) => valid !== false);
+            },
             // It validates fresh resources too: they go through the same queue as idle ones.
             validateOnCreate: true,
           }
@@ -153,10 +161,11 @@ export class Pool<T> extends EventEmitter {
    */
   #rotateIdle(): void {
     const pool = this.asyncPool;
-    const idleSince = new Map<T, number>();
+    const idleSince = (this.#idleSince = new Map<T, number>());
     const idle = ({ resource }: { resource: T }): void => void idleSince.set(resource, performance.now());
     const out = ({ resource }: { resource: T }): void => void idleSince.delete(resource);
-    // A resource handed on at once (to a waiter) gets its 'acquire' right after, which clears it.
+    // A resource handed on at once (to a waiter) gets its 'acquire' right after, which clears it;
+    // one validated for a waiter is cleared when its check starts (see validate above).
     pool.on('create', idle).on('release', idle).on('acquire', out).on('destroy', out);
     const timeoutMs = this.#config.idleTimeoutMillis;
     this.#rotation = setInterval(() => {

@@ -83,6 +83,9 @@ type ClientClass = new (config: object) => PgClient;
 interface ClientState {
   /** Set when the connection failed, or the client ended: it will never work again. */
   broken: boolean;
+  /** The pool's own listeners on the client, put back on it whenever it comes back to the pool. */
+  onError?: (error: Error) => void;
+  onEnd?: () => void;
 }
 
 /** pg-pool's message for a caller that waited `connectionTimeoutMillis` in vain. */
@@ -127,6 +130,15 @@ function defaultClient(): ClientClass | Promise<ClientClass> {
 
 function isBroken(client: PgClient, state: ClientState | undefined): boolean {
   return state === undefined || state.broken || client._ending === true || client._queryable === false;
+}
+
+/**
+ * Puts the pool's `listener` back on `client` if its holder removed it: an idle client's `error`
+ * with no listener would crash the process (pg-pool adds its own on every release, too).
+ */
+function listenAgain(client: PgClient, event: 'error' | 'end', listener: ((error: Error) => void) | undefined): void {
+  if (listener === undefined || typeof client.listeners !== 'function') return;
+  if (!client.listeners(event).includes(listener)) client.on(event, listener);
 }
 
 /** Milliseconds option of pg-pool: absent or 0 mean "none" there, hence `Infinity` here. */
@@ -186,7 +198,7 @@ class PgPool extends EventEmitter {
       throw new RangeError(`poolkeeper/pg: option "min" must be <= max (${String(options.max)}); got ${String(options.min)}`);
     }
     options.maxUses = options.maxUses == null || options.maxUses === 0 ? Infinity : checkCount('maxUses', options.maxUses, 1, true);
-    options.allowExitOnIdle = options.allowExitOnIdle === true;
+    options.allowExitOnIdle = options.allowExitOnIdle || false;
     options.maxLifetimeSeconds = options.maxLifetimeSeconds ?? 0;
     if (options.idleTimeoutMillis === undefined) options.idleTimeoutMillis = 10_000;
     const idleTimeoutMs = millis('idleTimeoutMillis', options.idleTimeoutMillis);
@@ -206,7 +218,8 @@ class PgPool extends EventEmitter {
     }
     this.#Client = (ClientOption as ClientClass | undefined) ?? defaultClient();
     this.Promise = (options.Promise as PromiseConstructor | undefined) ?? Promise;
-    this.#allowExitOnIdle = options.allowExitOnIdle === true;
+    // Read for its truth, as pg-pool reads it (`1`, `'true'` count), and left in the options as given.
+    this.#allowExitOnIdle = Boolean(options.allowExitOnIdle);
 
     this.asyncPool = new AsyncPool<PgClient>({
       name: typeof options.application_name === 'string' ? options.application_name : 'pg',
@@ -215,6 +228,8 @@ class PgPool extends EventEmitter {
       maxSize: options.max as number,
       min: options.min as number,
       maxUses: options.maxUses as number,
+      // pg-pool opens a connection for every caller it has room for at once, up to max.
+      createConcurrency: options.max as number,
       // pg-pool hands out the most recently released client.
       strategy: 'lifo',
       idleTimeoutMs,
@@ -285,10 +300,13 @@ class PgPool extends EventEmitter {
     this.#states.set(client, state);
     // One listener for the client's whole life, so an error never crashes the process: an idle
     // client that errors is taken out of the pool and reported; a checked-out one is marked and
-    // closed when it comes back (its holder sees the error on its own queries).
+    // closed when it comes back (its holder sees the error on its own queries). A holder may
+    // remove them (`removeAllListeners()`): they are put back when the client comes back.
     if (typeof client.on === 'function') {
-      client.on('error', (error: Error) => this.#clientFailed(client, state, error));
-      client.on('end', () => this.#clientFailed(client, state, undefined));
+      state.onError = (error: Error) => this.#clientFailed(client, state, error);
+      state.onEnd = () => this.#clientFailed(client, state, undefined);
+      client.on('error', state.onError);
+      client.on('end', state.onEnd);
     }
     this.log('connecting new client');
     await this.#connect(client, state);
@@ -482,10 +500,13 @@ class PgPool extends EventEmitter {
   }
 
   #giveBack(client: PgClient, err: unknown): void {
-    if (err || isBroken(client, this.#states.get(client))) {
+    const state = this.#states.get(client);
+    if (err || isBroken(client, state)) {
       this.asyncPool.destroy(client).catch(noop); // reported through the error event, if at all
       return;
     }
+    listenAgain(client, 'error', state!.onError);
+    listenAgain(client, 'end', state!.onEnd);
     if (this.#allowExitOnIdle) client.unref?.();
     this.asyncPool.release(client);
   }

@@ -174,3 +174,57 @@ describe('idle eviction', () => {
     expect(f.destroyed).toHaveLength(2);
   });
 });
+
+describe('as generic-pool, which bounds neither', () => {
+  test('a creation starts for every caller at once, up to max (no cap on creations in flight)', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const gate = deferred();
+    const pool = track(
+      createPool<Item>(
+        {
+          create: async () => {
+            inFlight++;
+            peak = Math.max(peak, inFlight);
+            await gate.promise;
+            inFlight--;
+            return { id: peak, destroyed: false };
+          },
+          destroy: async () => undefined,
+        },
+        { max: 40 },
+      ),
+    );
+    const acquires = Array.from({ length: 30 }, () => pool.acquire());
+    await flush();
+    expect(peak).toBe(30);
+    gate.resolve();
+    for (const item of await Promise.all(acquires)) await pool.release(item);
+  });
+
+  describe('a resource under test is never evicted', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] }));
+
+    test('with min, eviction and testOnBorrow, a check longer than idleTimeoutMillis still hands the resource out', async () => {
+      const f = itemFactory();
+      const checks: Item[] = [];
+      const factory = {
+        ...f.factory,
+        validate: (item: Item) => {
+          checks.push(item);
+          return new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 80));
+        },
+      };
+      const pool = track(createPool(factory, { max: 2, min: 1, testOnBorrow: true, evictionRunIntervalMillis: 10, idleTimeoutMillis: 50, acquireTimeoutMillis: 1000 }));
+      const acquired = outcome(pool.acquire());
+      for (let i = 0; i < 20; i++) {
+        await jest.advanceTimersByTimeAsync(5);
+      }
+      const result = await acquired;
+      expect(result.ok && result.value).toBe(f.created[0]);
+      expect(f.destroyed).toEqual([]);
+      expect(checks).toEqual([f.created[0]]);
+      await pool.release(f.created[0]!);
+    });
+  });
+});

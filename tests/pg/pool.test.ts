@@ -289,6 +289,27 @@ describe('events', () => {
     expect(seen).toEqual([`connect ${id}`, `acquire ${id}`, 'got', `release ${id} undefined`, `acquire ${id}`, `release ${id} undefined`, `acquire ${id}`, `release ${id} Error: boom`]);
   });
 
+  test('an idle client whose holder removed every listener still reports its error to the pool, never crashes', async () => {
+    const pool = makePool();
+    const errors: unknown[] = [];
+    pool.on('error', (error) => errors.push(error));
+    const client = (await pool.connect()) as unknown as FakeClient & { release(): void };
+    client.removeAllListeners();
+    client.release();
+    const failure = new Error('terminating connection due to administrator command');
+    client.emit('error', failure); // would throw with no 'error' listener
+    expect(errors).toEqual([failure]);
+    await until(() => pool.totalCount === 0);
+    expect(client.listenerCount('error')).toBe(1);
+  });
+
+  test('a client released again and again keeps one listener of the pool per event', async () => {
+    const pool = makePool();
+    for (let i = 0; i < 3; i++) (await pool.connect()).release();
+    const client = fakes.made[0]!;
+    expect([client.listenerCount('error'), client.listenerCount('end')]).toEqual([1, 1]);
+  });
+
   test('connect is not emitted for a failed connection', async () => {
     fakes.behaviour.connectError = new Error('bad news');
     const pool = makePool();
@@ -379,6 +400,17 @@ describe('sizing', () => {
     await until(() => pool.totalCount === 2);
     await new Promise((resolve) => setTimeout(resolve, 60)); // several idle timeouts later: still 2
     expect([pool.totalCount, pool.idleCount]).toEqual([2, 2]);
+  });
+});
+
+describe('opening connections', () => {
+  test('as pg-pool: one connection opens for every caller at once, up to max (no cap on connections in flight)', async () => {
+    fakes.behaviour.connectDelayMs = 50;
+    const pool = makePool({ max: 20 });
+    const clients = Array.from({ length: 20 }, () => pool.connect());
+    await flush();
+    expect(fakes.made.filter((client) => client.connectCalls === 1).length).toBe(20);
+    for (const client of await Promise.all(clients)) client.release();
   });
 });
 
@@ -498,6 +530,17 @@ describe('allowExitOnIdle', () => {
     const unrefs = client.unrefs;
     (client as unknown as { release(): void }).release();
     expect(client.unrefs).toBe(unrefs + 1);
+  });
+
+  test('read for its truth, as pg-pool reads it, and left in pool.options as given', async () => {
+    for (const given of [1, 'true']) {
+      const pool = makePool({ allowExitOnIdle: given as unknown as boolean });
+      expect(pool.options.allowExitOnIdle).toBe(given);
+      const client = (await pool.connect()) as unknown as FakeClient & { release(): void };
+      const unrefs = client.unrefs;
+      client.release();
+      expect(client.unrefs).toBe(unrefs + 1);
+    }
   });
 
   test('off by default: clients are never unref()\'d', async () => {
