@@ -192,13 +192,24 @@ export class Waiters<T> {
   /**
    * A creation the oldest waiter counted on failed (or got no permit, `cause` `'budget'`): it gets
    * the error, if it arrived before `arrivedBefore` (an {@link arrivalCount} reading). False when
-   * nobody waits, or it came later.
+   * nobody waits, or it came later. If its deadline has come, it times out instead, with the error
+   * as the `cause`: its timer is due in this same turn, and which of the two Node runs first (a
+   * creation bounded by the same timeout fails at that moment) must not decide what it gets.
    */
   rejectOldest(error: unknown, arrivedBefore: number, cause: 'create' | 'budget'): boolean {
     const head = this.queue.peek();
     if (head === undefined || head.arrival >= arrivedBefore) return false;
     const waiter = this.queue.shift()!;
     waiter.state = 'serving';
+    const timeoutMs = this.timeoutOf(waiter);
+    // Timers have millisecond resolution: a deadline less than 1 ms away counts as reached.
+    if (waiter.enqueuedAt + timeoutMs - now() < 1) {
+      const counts = this.#owner.counts(); // taken before it leaves, so `pending` includes it
+      this.settle(waiter);
+      this.#stats.timedOut++;
+      waiter.reject(new AcquireTimeoutError(timeoutMs, counts, error));
+      return true;
+    }
     this.settle(waiter);
     if (cause === 'budget') this.#stats.rejectedBudgetUnavailable++;
     else this.#stats.rejectedCreateFailed++;

@@ -335,13 +335,24 @@ class PgPool extends EventEmitter {
       let timedOut = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (this.#connectTimeoutMs <= MAX_TIMER_MS) {
-        timer = setTimeout(() => {
+        const deadline = performance.now() + this.#connectTimeoutMs;
+        const expire = (): void => {
+          // Node dates a timer from the start of the event loop's turn, so it may fire early by
+          // as long as that turn had run: never before the full timeout, or the caller waiting
+          // for this connection would get pg's error before its own deadline's AcquireTimeoutError.
+          const left = deadline - performance.now();
+          if (left > 0) {
+            timer = setTimeout(expire, Math.ceil(left));
+            timer.unref?.();
+            return;
+          }
           timedOut = true;
           state.broken = true;
           this.log('ending client due to timeout');
           this.#abort(client);
           reject(new Error('Connection terminated due to connection timeout'));
-        }, this.#connectTimeoutMs);
+        };
+        timer = setTimeout(expire, this.#connectTimeoutMs);
         timer.unref?.();
       }
       const done = (err?: Error | null): void => {

@@ -434,6 +434,32 @@ describe('timeouts', () => {
     await until(() => pool.totalCount === 0);
   });
 
+  test('a connection is never abandoned before connectionTimeoutMillis, even when its timer fires early', async () => {
+    // Node dates a timer from the start of the event loop's turn, so it can fire early by as long
+    // as the turn had run: here every timer fires 5 ms early.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    const fakeSetTimeout = globalThis.setTimeout;
+    globalThis.setTimeout = ((fn: () => void, ms?: number) => fakeSetTimeout(fn, Math.max(0, (ms ?? 0) - 5))) as typeof setTimeout;
+    try {
+      fakes.behaviour.connectDelayMs = Infinity;
+      const pool = makePool({ connectionTimeoutMillis: 30 });
+      const connecting = pool.connect().then(
+        () => undefined,
+        (error: Error & { code?: string }) => error,
+      );
+      await jest.advanceTimersByTimeAsync(29);
+      expect(fakes.made[0]!.endCalls).toBe(0);
+      await jest.advanceTimersByTimeAsync(1);
+      const error = await connecting;
+      expect(error?.code).toBe('ERR_ACQUIRE_TIMEOUT'); // the caller's deadline, whichever timer ran first
+      await jest.advanceTimersByTimeAsync(1);
+      expect(fakes.made[0]!.endCalls).toBe(1);
+    } finally {
+      globalThis.setTimeout = fakeSetTimeout;
+      jest.useRealTimers();
+    }
+  });
+
   test('a connection that completes after the timeout is closed, not leaked', async () => {
     fakes.behaviour.connectDelayMs = 60;
     class SlowToStop extends FakeClient {

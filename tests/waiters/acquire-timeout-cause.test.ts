@@ -65,3 +65,47 @@ test('a success in between clears the cause', async () => {
   g.calls[2]!.succeed();
   await pool.dispose();
 });
+
+describe('a creation that fails at the very moment of its caller\'s deadline', () => {
+  // The failure's timer is set before the caller's, for the same instant: the fake clock runs it
+  // first, as Node may, since it dates a timer from the start of the event loop's turn.
+  test('the caller times out, as its deadline says, with the failure as cause', async () => {
+    const g = gatedFactory();
+    const failure = new Error('Connection terminated due to connection timeout');
+    setTimeout(() => g.calls[0]!.fail(failure), 100);
+    const pool = new AsyncPool({ factory: g.factory, releaser: g.releaser, maxSize: 1, acquireTimeoutMs: 100 });
+    const result = outcome(pool.acquire());
+    await tick(100);
+    const r = await result;
+    expect(!r.ok && r.error).toBeInstanceOf(AcquireTimeoutError);
+    expect(!r.ok && r.error.cause).toBe(failure);
+    expect(!r.ok && r.error.counts.pending).toBe(1);
+    expect(pool.pending).toBe(0);
+    expect(pool.stats()).toMatchObject({ timedOut: 1, rejectedCreateFailed: 0 });
+  });
+
+  test('a millisecond before it, the caller gets the failure itself', async () => {
+    const g = gatedFactory();
+    const failure = new Error('connect ECONNREFUSED');
+    setTimeout(() => g.calls[0]!.fail(failure), 99);
+    const pool = new AsyncPool({ factory: g.factory, releaser: g.releaser, maxSize: 1, acquireTimeoutMs: 100 });
+    const result = outcome(pool.acquire());
+    await tick(100);
+    const r = await result;
+    expect(!r.ok && r.error).toBe(failure);
+    expect(pool.stats()).toMatchObject({ timedOut: 0, rejectedCreateFailed: 1 });
+  });
+
+  test('a caller with a timeout of its own likewise', async () => {
+    const g = gatedFactory();
+    const failure = new Error('connect ETIMEDOUT');
+    setTimeout(() => g.calls[0]!.fail(failure), 50);
+    const pool = new AsyncPool({ factory: g.factory, releaser: g.releaser, maxSize: 1, acquireTimeoutMs: 1_000 });
+    const result = outcome(pool.acquire({ timeoutMs: 50 }));
+    await tick(50);
+    const r = await result;
+    expect(!r.ok && r.error).toBeInstanceOf(AcquireTimeoutError);
+    expect(!r.ok && (r.error as AcquireTimeoutError).timeoutMs).toBe(50);
+    expect(!r.ok && r.error.cause).toBe(failure);
+  });
+});
