@@ -135,6 +135,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     onWaiterAbort(waiter: Waiter<R>): void { this.#pool.#waiting.abort(waiter); }
     onWaiterTimeout(waiter: Waiter<R>): void { this.#pool.#waiting.timeOut(waiter); }
     refill(): void { this.#pool.#creator.refill(); }
+    newResourceInvalid(): void { this.#pool.#creator.newResourceInvalid(); }
     scheduleMaintenance(at: number, t: number): void { this.#pool.#housekeeper.schedule(at, t); }
     checkDrained(): void { this.#pool.#shutdown.checkDrained(); }
   };

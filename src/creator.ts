@@ -559,6 +559,17 @@ export class Creator<T> {
     }
   }
 
+  /**
+   * A new resource failed the check it had straight from the factory (`validateOnCreate`): what
+   * the backend hands out does not work. Creation for waiters backs off, as after an
+   * over-capacity refusal: callers keep waiting, within their timeouts, and the next creation
+   * waits for the backoff. The next resource that arrives ends it.
+   */
+  newResourceInvalid(): void {
+    this.overCapacity = true;
+    this.#backOff();
+  }
+
   /** Too many failures in a row: reject waiters now rather than letting each time out. */
   #failFast(): void {
     this.failingFast = true;

@@ -31,6 +31,8 @@ export interface HealthOwner<T> {
   refill(): void;
   /** Decides what happens next (idle resources kept back for a caller may go to the next waiters). */
   dispatch(): void;
+  /** A resource failed the check it had straight from the factory: creation for waiters backs off. */
+  newResourceInvalid(): void;
 }
 
 export class Health<T> {
@@ -62,7 +64,8 @@ export class Health<T> {
 
   /** Validates `record` (counted in `borrowed`) for `waiter` (out of the queue), then hands it over. */
   validateFor(record: ResourceRecord<T>, waiter: Waiter<T>): void {
-    const owner = this.#owner;
+    // Straight from the factory (`validateOnCreate`): never handed out, and not taken from idle.
+    const unused = record.uses === 0 && record.state !== 'idle';
     record.state = 'validating';
     this.#waiters.serving.add(waiter);
     let result: boolean | PromiseLike<boolean>;
@@ -73,35 +76,45 @@ export class Health<T> {
     } catch (error) {
       // A synchronous answer goes through the same code as an asynchronous one: #validated
       // re-checks whatever validate() did to the pool (clear, dispose, abort its caller).
-      this.#validated(record, waiter, false, error, true);
+      this.#validated(record, waiter, false, error, true, unused);
       return;
     }
     if (!thenable) {
       // A synchronous answer (a local "is the socket open" check): no promise, no timer.
-      this.#answered(record, waiter, result);
+      this.#answered(record, waiter, result, unused);
       return;
     }
     const timeoutMs = this.#o.validateTimeoutMs;
     settleWithin(result, this.#closer.timers, timeoutMs, () => new ValidateTimeoutError(timeoutMs)).then(
-      (valid: unknown) => this.#answered(record, waiter, valid),
-      (error: unknown) => this.#validated(record, waiter, false, error, true),
+      (valid: unknown) => this.#answered(record, waiter, valid, unused),
+      (error: unknown) => this.#validated(record, waiter, false, error, true, unused),
     );
   }
 
   /** validate() answered `valid`, at once or later: anything but a boolean is a bug in the validator. */
-  #answered(record: ResourceRecord<T>, waiter: Waiter<T>, valid: unknown): void {
-    if (typeof valid === 'boolean') this.#validated(record, waiter, valid, undefined, false);
+  #answered(record: ResourceRecord<T>, waiter: Waiter<T>, valid: unknown, unused: boolean): void {
+    if (typeof valid === 'boolean') this.#validated(record, waiter, valid, undefined, false, unused);
     // Fail the resource, and say what it returned.
-    else this.#validated(record, waiter, false, new TypeError(`poolkeeper: validate() returned ${show(valid)}; it must return true or false (or a promise of one). The resource was closed as invalid.`), true);
+    else this.#validated(record, waiter, false, new TypeError(`poolkeeper: validate() returned ${show(valid)}; it must return true or false (or a promise of one). The resource was closed as invalid.`), true, unused);
   }
 
-  /** The one place a validation ends, whether validate() answered at once or later. */
-  #validated(record: ResourceRecord<T>, waiter: Waiter<T>, valid: boolean, error: unknown, failed: boolean): void {
+  /**
+   * The one place a validation ends, whether validate() answered at once or later. `unused`: the
+   * resource came straight from the factory.
+   */
+  #validated(record: ResourceRecord<T>, waiter: Waiter<T>, valid: boolean, error: unknown, failed: boolean, unused: boolean): void {
     if (record.state === 'closed') return; // dispose() closed it meanwhile
     const owner = this.#owner;
     // Retired while being validated (clear(), end of lifetime): never handed out, closed for that reason.
     if (!valid || (record.retired !== undefined && waiter.state === 'serving')) {
-      if (!valid) this.#stats.validationFailed++;
+      if (!valid) {
+        this.#stats.validationFailed++;
+        // A new resource that fails its first check says the backend hands out broken ones:
+        // creating the next at once would loop through factory, validate and releaser in
+        // microtasks, where no timer runs, the callers' timeouts included. Set before any user
+        // code below, so that an acquire() it makes meets the backoff too.
+        if (unused) owner.newResourceInvalid();
+      }
       // The caller keeps its place at the head of the queue, and is put back before the close
       // runs user code (the 'destroy' listener, the releaser): its check is over, so a caller
       // arriving from there must queue behind it, not take a resource while it is out of the queue.

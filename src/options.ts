@@ -164,7 +164,8 @@ export interface AsyncPoolOptions<T> {
   readonly validate?: (resource: T) => boolean | Promise<boolean>;
   /**
    * Validate fresh resources too, before their first hand-out (by default a resource straight from
-   * `factory` is trusted). Needs `validate`.
+   * `factory` is trusted). Needs `validate`. A fresh resource that fails makes the next creation
+   * for callers wait for a `createRetry` backoff: never a busy loop.
    * @defaultValue false
    */
   readonly validateOnCreate?: boolean;

@@ -121,3 +121,17 @@ test('without testOnBorrow, validate is never called', async () => {
   await pool.release(again);
   expect(f.validated).toEqual([]);
 });
+
+test('testOnBorrow with a validate that rejects every new resource: the caller times out (generic-pool spins for ever)', async () => {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+  let checks = 0;
+  // The thousandth passes: a create-validate-destroy loop in microtasks would serve it, not hang.
+  const f = itemFactory({ valid: () => ++checks > 1_000 });
+  const pool = track(createPool(f.factory, { max: 1, testOnBorrow: true, acquireTimeoutMillis: 50 }));
+  const acquired = outcome(pool.acquire());
+  await jest.advanceTimersByTimeAsync(50);
+  const result = await acquired;
+  expect(!result.ok && result.error).toBeInstanceOf(AcquireTimeoutError);
+  expect(!result.ok && result.error.name).toBe('TimeoutError');
+  expect(f.created.length).toBe(1);
+});

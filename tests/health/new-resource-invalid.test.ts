@@ -1,0 +1,81 @@
+/**
+ * With `validateOnCreate`, a new resource that fails its first check says the backend hands out
+ * broken ones. Creating the next at once would loop through factory, validate and releaser in
+ * microtasks, where no timer runs: the caller's own timeout could never fire. Creation backs off
+ * instead, as after an over-capacity refusal.
+ */
+import { AcquireTimeoutError, AsyncPool } from '../../src/index.js';
+import { outcome } from '../helpers.js';
+import { switchableFactory, tick, useFakeClock } from '../support.js';
+
+useFakeClock();
+
+test('a validate that rejects every new resource: the caller times out on time, and creation is not a busy loop', async () => {
+  const f = switchableFactory();
+  // Every new resource fails, but for the thousandth: were creation a loop in microtasks, the
+  // test would see that one served instead of hanging.
+  let checks = 0;
+  const pool = new AsyncPool({
+    factory: f.factory,
+    releaser: f.releaser,
+    maxSize: 1,
+    acquireTimeoutMs: 50,
+    validate: async () => ++checks > 1_000,
+    validateOnCreate: true,
+    createRetry: { minDelayMs: 100, maxDelayMs: 1_000 },
+  });
+  const result = outcome(pool.acquire());
+  await tick(50);
+  const r = await result;
+  expect(!r.ok && r.error).toBeInstanceOf(AcquireTimeoutError);
+  expect(f.calls).toBe(1); // the next creation waits for the backoff (50-100 ms)
+  expect(pool.stats().validationFailed).toBe(1);
+  await pool.dispose();
+});
+
+test('after the backoff, creation resumes for the caller, who is served once a new resource passes', async () => {
+  const f = switchableFactory();
+  let checks = 0;
+  const pool = new AsyncPool({
+    factory: f.factory,
+    releaser: f.releaser,
+    maxSize: 1,
+    acquireTimeoutMs: 10_000,
+    validate: () => ++checks > 2,
+    validateOnCreate: true,
+    createRetry: { minDelayMs: 100, maxDelayMs: 1_000 },
+  });
+  const result = outcome(pool.acquire());
+  await tick(0);
+  expect(f.calls).toBe(1);
+  await tick(100); // one backoff (50-100 ms)
+  expect(f.calls).toBe(2);
+  await tick(100);
+  expect(f.calls).toBe(3);
+  const r = await result;
+  expect(r.ok && r.value).toBe(f.created[2]);
+  expect(f.released).toEqual([f.created[0], f.created[1]]);
+  pool.release(f.created[2]!);
+  await pool.dispose();
+});
+
+test('an idle resource that fails its check (it went stale) is replaced at once: no backoff', async () => {
+  const f = switchableFactory();
+  let checks = 0;
+  const pool = new AsyncPool({
+    factory: f.factory,
+    releaser: f.releaser,
+    maxSize: 1,
+    validate: () => ++checks > 1,
+    validateIdleAfterMs: 0,
+    createRetry: { minDelayMs: 100, maxDelayMs: 1_000 },
+  });
+  await pool.prefill(1); // idle, never handed out
+  const result = outcome(pool.acquire());
+  await tick(0);
+  const r = await result;
+  expect(r.ok && r.value).toBe(f.created[1]);
+  expect(f.calls).toBe(2);
+  pool.release(f.created[1]!);
+  await pool.dispose();
+});
