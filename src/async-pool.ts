@@ -135,7 +135,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     onWaiterAbort(waiter: Waiter<R>): void { this.#pool.#waiting.abort(waiter); }
     onWaiterTimeout(waiter: Waiter<R>): void { this.#pool.#waiting.timeOut(waiter); }
     refill(): void { this.#pool.#creator.refill(); }
-    newResourceInvalid(): void { this.#pool.#creator.newResourceInvalid(); }
+    newResourceChecked(valid: boolean): void { this.#pool.#creator.newResourceChecked(valid); }
     scheduleMaintenance(at: number, t: number): void { this.#pool.#housekeeper.schedule(at, t); }
     checkDrained(): void { this.#pool.#shutdown.checkDrained(); }
   };
@@ -653,11 +653,11 @@ export class AsyncPool<T> implements AsyncDisposable {
       this.#serveOldest(record, this.#validating && !record.fresh && this.#health.idleLongEnoughToValidate(record));
     }
     if (this.#disposing) return;
-    // With onCreateError 'retry', or after an "over capacity" refusal (isOverCapacity), creation
-    // for waiters waits out the backoff after a failure (the maintenance timer ends it and
-    // dispatches again): never a busy loop on a dead or full backend.
+    // With onCreateError 'retry', after an "over capacity" refusal (isOverCapacity), or after a new
+    // resource failed its check (validateOnCreate), creation for waiters waits out the backoff
+    // (a timer ends it and dispatches again): never a busy loop on a dead or full backend.
     const creator = this.#creator;
-    if (!creator.failingFast && !(creator.backingOff && (this.#o.onCreateError === 'retry' || creator.overCapacity))) {
+    if (!creator.failingFast && !creator.holdingCreation) {
       while (!this.#disposing && this.#waiters.length > creator.creating && this.size < this.#maxSize) void creator.create('acquire');
     }
     // Failing fast, the next probe starts here once the backoff is over and a slot is free: a

@@ -105,6 +105,10 @@ export class Creator<T> {
   #generation = 0;
   /** Background creation is backing off until `#retryAt`. */
   #retryPending = false;
+  /** The current backoff follows a new resource that failed its check (see newResourceChecked). */
+  #invalidBackoff = false;
+  /** New resources that failed their first check in a row. */
+  #invalidInARow = 0;
   #retryAt = 0;
   #retryAttempt = 0;
   /**
@@ -237,6 +241,7 @@ export class Creator<T> {
     if (!this.#retryPending) return Infinity;
     if (this.#retryAt - t < 1) {
       this.#retryPending = false;
+      this.#invalidBackoff = false;
       return Infinity;
     }
     return this.#retryAt;
@@ -536,7 +541,8 @@ export class Creator<T> {
    * Background creation (and, with `onCreateError: 'retry'`, creation for waiters) waits
    * (exponential backoff with jitter) before trying again.
    */
-  #backOff(): void {
+  /** Starts a backoff; `hold`: it keeps the process alive while callers wait for it, as with `onCreateError: 'retry'`. */
+  #backOff(hold = false): void {
     const { minDelayMs, maxDelayMs } = this.#o.createRetry;
     const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** this.#retryAttempt);
     this.#retryAttempt = Math.min(this.#retryAttempt + 1, 30);
@@ -545,7 +551,7 @@ export class Creator<T> {
     this.#retryPending = true;
     this.#retryAt = t + delay;
     this.#owner.scheduleMaintenance(this.#retryAt, t);
-    if (this.#o.onCreateError === 'retry' && this.#waiters.queue.length !== 0) {
+    if ((hold || this.#o.onCreateError === 'retry') && this.#waiters.queue.length !== 0) {
       // Callers wait for this retry: the (unref'd) maintenance timer alone would let the process
       // exit in the middle of their acquire(). This one ends the backoff and dispatches.
       this.#clearRetryTimer();
@@ -560,14 +566,29 @@ export class Creator<T> {
   }
 
   /**
-   * A new resource failed the check it had straight from the factory (`validateOnCreate`): what
-   * the backend hands out does not work. Creation for waiters backs off, as after an
-   * over-capacity refusal: callers keep waiting, within their timeouts, and the next creation
-   * waits for the backoff. The next resource that arrives ends it.
+   * A new resource had the check it gets straight from the factory (`validateOnCreate`). When it
+   * failed, what the backend hands out does not work: creation for callers waits for a backoff
+   * that grows with each such failure in a row, as after over-capacity refusals, and holds the
+   * process while callers wait for it (a creation is due for them). When it passed, the run ends.
    */
-  newResourceInvalid(): void {
-    this.overCapacity = true;
-    this.#backOff();
+  newResourceChecked(valid: boolean): void {
+    if (valid) {
+      this.#invalidInARow = 0;
+      return;
+    }
+    // The factory's success reset the backoff's growth: the run of invalid ones sets it again.
+    this.#retryAttempt = Math.max(this.#retryAttempt, this.#invalidInARow);
+    this.#invalidInARow = Math.min(this.#invalidInARow + 1, 30);
+    this.#invalidBackoff = true;
+    this.#backOff(true);
+  }
+
+  /**
+   * Whether creation for callers waits for the current backoff to end: with `onCreateError
+   * 'retry'`, after an over-capacity refusal, or after a new resource failed its check.
+   */
+  get holdingCreation(): boolean {
+    return this.#retryPending && (this.#o.onCreateError === 'retry' || this.overCapacity || this.#invalidBackoff);
   }
 
   /** Too many failures in a row: reject waiters now rather than letting each time out. */

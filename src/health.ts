@@ -31,8 +31,8 @@ export interface HealthOwner<T> {
   refill(): void;
   /** Decides what happens next (idle resources kept back for a caller may go to the next waiters). */
   dispatch(): void;
-  /** A resource failed the check it had straight from the factory: creation for waiters backs off. */
-  newResourceInvalid(): void;
+  /** A resource had the check it gets straight from the factory; a failure backs creation for waiters off. */
+  newResourceChecked(valid: boolean): void;
 }
 
 export class Health<T> {
@@ -103,22 +103,25 @@ export class Health<T> {
    * resource came straight from the factory.
    */
   #validated(record: ResourceRecord<T>, waiter: Waiter<T>, valid: boolean, error: unknown, failed: boolean, unused: boolean): void {
+    // Its caller's signal aborted, but an abort listener added before acquire() stopped the event
+    // before the pool's own could run: the caller leaves now, never served. (What its leaving sets
+    // off may run user code: the checks below see the outcome.)
+    if (waiter.state === 'serving' && waiter.extra?.signal?.aborted === true) this.#waiters.abort(waiter);
     if (record.state === 'closed') return; // dispose() closed it meanwhile
     const owner = this.#owner;
+    if (unused && valid) owner.newResourceChecked(true);
     // Retired while being validated (clear(), end of lifetime): never handed out, closed for that reason.
     if (!valid || (record.retired !== undefined && waiter.state === 'serving')) {
-      if (!valid) {
-        this.#stats.validationFailed++;
-        // A new resource that fails its first check says the backend hands out broken ones:
-        // creating the next at once would loop through factory, validate and releaser in
-        // microtasks, where no timer runs, the callers' timeouts included. Set before any user
-        // code below, so that an acquire() it makes meets the backoff too.
-        if (unused) owner.newResourceInvalid();
-      }
+      if (!valid) this.#stats.validationFailed++;
       // The caller keeps its place at the head of the queue, and is put back before the close
       // runs user code (the 'destroy' listener, the releaser): its check is over, so a caller
       // arriving from there must queue behind it, not take a resource while it is out of the queue.
       if (waiter.state === 'serving' && !owner.disposing) this.#waiters.requeue(waiter);
+      // A new resource that fails its first check says the backend hands out broken ones:
+      // creating the next at once would loop through factory, validate and releaser in
+      // microtasks, where no timer runs, the callers' timeouts included. Set with the caller back
+      // in the queue (the backoff then holds the process for it), before any user code below.
+      if (!valid && unused) owner.newResourceChecked(false);
       owner.closeBorrowed(record, valid ? record.retired! : 'invalid');
       // Reported once the pool is consistent again, so a listener sees (and may act on) that state.
       if (failed) this.#closer.reportError(error, 'validate', record.resource);

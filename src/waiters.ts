@@ -193,8 +193,9 @@ export class Waiters<T> {
    * A creation the oldest waiter counted on failed (or got no permit, `cause` `'budget'`): it gets
    * the error, if it arrived before `arrivedBefore` (an {@link arrivalCount} reading). False when
    * nobody waits, or it came later. If its deadline has come, it times out instead, with the error
-   * as the `cause`: its timer is due in this same turn, and which of the two Node runs first (a
-   * creation bounded by the same timeout fails at that moment) must not decide what it gets.
+   * as the `cause`, and false is returned, so the failure is reported as one no caller got: its
+   * timer is due in this same turn, and which of the two Node runs first (a creation bounded by the
+   * same timeout fails at that moment) must not decide what the caller gets, nor what is reported.
    */
   rejectOldest(error: unknown, arrivedBefore: number, cause: 'create' | 'budget'): boolean {
     const head = this.queue.peek();
@@ -208,7 +209,7 @@ export class Waiters<T> {
       this.settle(waiter);
       this.#stats.timedOut++;
       waiter.reject(new AcquireTimeoutError(timeoutMs, counts, error));
-      return true;
+      return false;
     }
     this.settle(waiter);
     if (cause === 'budget') this.#stats.rejectedBudgetUnavailable++;

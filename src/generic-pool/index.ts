@@ -92,6 +92,8 @@ export class Pool<T> extends EventEmitter {
   #rotation: ReturnType<typeof setInterval> | undefined = undefined;
   /** When each idle resource went idle, for {@link #rotateIdle}; undefined when it does not run. */
   #idleSince: Map<T, number> | undefined = undefined;
+  /** Resources whose `validate` is running: never rotated out mid-check. */
+  readonly #underTest = new Set<T>();
 
   /** Builds a pool from generic-pool's factory and options. */
   constructor(factory: Factory<T>, options?: Options);
@@ -132,11 +134,7 @@ export class Pool<T> extends EventEmitter {
       ...(config.testOnBorrow && validate !== undefined
         ? {
             // generic-pool turns a resource away only when validate resolves to false.
-            // A resource under test is not idle: never rotated out mid-check.
-            validate: (resource: T) => {
-              this.#idleSince?.delete(resource);
-              return Promise.resolve(validate.call(factory, resource)).then((valid) => valid !== false);
-            },
+            validate: (resource: T) => this.#test(resource, () => validate.call(factory, resource)),
             // It validates fresh resources too: they go through the same queue as idle ones.
             validateOnCreate: true,
           }
@@ -165,18 +163,45 @@ export class Pool<T> extends EventEmitter {
     const idle = ({ resource }: { resource: T }): void => void idleSince.set(resource, performance.now());
     const out = ({ resource }: { resource: T }): void => void idleSince.delete(resource);
     // A resource handed on at once (to a waiter) gets its 'acquire' right after, which clears it;
-    // one validated for a waiter is cleared when its check starts (see validate above).
+    // one under test is left alone until its check ends (see #test).
     pool.on('create', idle).on('release', idle).on('acquire', out).on('destroy', out);
     const timeoutMs = this.#config.idleTimeoutMillis;
     this.#rotation = setInterval(() => {
       const t = performance.now();
       for (const [resource, since] of idleSince) {
-        if (t - since <= timeoutMs) continue;
+        if (t - since <= timeoutMs || this.#underTest.has(resource)) continue;
         idleSince.delete(resource);
         pool.retire(resource);
       }
     }, this.#config.evictionRunIntervalMillis);
     this.#rotation.unref?.();
+  }
+
+  /**
+   * Runs `check` on `resource` (generic-pool turns a resource away only when it resolves to false).
+   * The rotation leaves a resource under test alone, and counts its idle time afresh after: if
+   * its caller left meanwhile, the core puts it back in the idle store without an event.
+   */
+  #test(resource: T, check: () => unknown): Promise<boolean> {
+    this.#underTest.add(resource);
+    const done = (): void => {
+      this.#underTest.delete(resource);
+      if (this.#idleSince?.has(resource) === true) this.#idleSince.set(resource, performance.now());
+    };
+    let result: unknown;
+    try {
+      result = check();
+    } catch (error) {
+      done();
+      throw error;
+    }
+    return Promise.resolve(result).then(
+      (valid) => (done(), valid !== false),
+      (error: unknown) => {
+        done();
+        throw error;
+      },
+    );
   }
 
   /** Creates `min` resources (once). Called at construction with `autostart`, else by the first `acquire()`. */

@@ -512,12 +512,13 @@ class PgPool extends EventEmitter {
 
   #giveBack(client: PgClient, err: unknown): void {
     const state = this.#states.get(client);
+    // Back in the pool's hands, to keep or to close (its socket may still fail while it closes).
+    listenAgain(client, 'error', state?.onError);
+    listenAgain(client, 'end', state?.onEnd);
     if (err || isBroken(client, state)) {
       this.asyncPool.destroy(client).catch(noop); // reported through the error event, if at all
       return;
     }
-    listenAgain(client, 'error', state!.onError);
-    listenAgain(client, 'end', state!.onEnd);
     if (this.#allowExitOnIdle) client.unref?.();
     this.asyncPool.release(client);
   }

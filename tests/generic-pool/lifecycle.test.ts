@@ -228,3 +228,22 @@ describe('as generic-pool, which bounds neither', () => {
     });
   });
 });
+
+describe('a resource whose caller left during its check', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] }));
+
+  test('is renewed by the min rotation later, like any idle resource', async () => {
+    const f = itemFactory();
+    const factory = { ...f.factory, validate: () => new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 80)) };
+    const pool = track(createPool(factory, { max: 1, min: 1, testOnBorrow: true, evictionRunIntervalMillis: 10, idleTimeoutMillis: 50, acquireTimeoutMillis: 40 }));
+    await jest.advanceTimersByTimeAsync(0);
+    const timedOut = outcome(pool.acquire());
+    await jest.advanceTimersByTimeAsync(40);
+    expect((await timedOut).ok).toBe(false); // timed out during the check
+    await jest.advanceTimersByTimeAsync(60);
+    expect(pool.available).toBe(1); // the checked resource went back to idle
+    expect(f.destroyed).toEqual([]);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(f.destroyed[0]).toBe(f.created[0]); // rotated out once idle past idleTimeoutMillis (and its successors after it)
+  });
+});

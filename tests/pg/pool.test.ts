@@ -303,6 +303,15 @@ describe('events', () => {
     expect(client.listenerCount('error')).toBe(1);
   });
 
+  test('a client released with an error after its holder removed every listener: its socket failing while it closes never crashes', async () => {
+    const pool = makePool();
+    const client = (await pool.connect()) as unknown as FakeClient & { release(err?: unknown): void };
+    client.removeAllListeners();
+    client.release(new Error('bad state'));
+    expect(() => client.emit('error', new Error('read ECONNRESET'))).not.toThrow();
+    await until(() => pool.totalCount === 0);
+  });
+
   test('a client released again and again keeps one listener of the pool per event', async () => {
     const pool = makePool();
     for (let i = 0; i < 3; i++) (await pool.connect()).release();

@@ -31,3 +31,8 @@ test('once the caller timed out, the pending backoff does not hold the process',
 test('once the caller aborted, the pending backoff does not hold the process', async () => {
   expect(await run('aborted')).toEqual({ scenario: 'aborted', calls: 1, error: 'ABORT_ERR' });
 });
+
+test('a caller waiting through the backoff after a new resource failed its check keeps the process alive', async () => {
+  expect(await run('invalid-reject')).toEqual({ scenario: 'invalid-reject', calls: 2, got: 2 });
+  expect(await run('invalid-retry')).toEqual({ scenario: 'invalid-retry', calls: 2, got: 2 });
+});

@@ -5,7 +5,7 @@
  * must not go to the caller just aborted.
  */
 import { AbortError, AsyncPool } from '../../src/index.js';
-import { outcome, tracked } from '../helpers.js';
+import { deferred, flush, outcome, tracked } from '../helpers.js';
 
 test('a resource released by an earlier abort listener does not go to the aborted caller', async () => {
   const t = tracked();
@@ -128,5 +128,30 @@ test('a caller an earlier listener re-queues behind the aborted one gets the res
   await later;
   expect(order).toEqual(['first aborted', 'later']);
   expect([pool.idle, pool.pending]).toEqual([1, 0]);
+  await pool.dispose();
+});
+
+test('a listener that stops the event while the caller\'s resource is being validated: the caller is not served', async () => {
+  const t = tracked();
+  const verdict = deferred<boolean>();
+  let first = true;
+  const pool = new AsyncPool({
+    factory: t.factory,
+    maxSize: 1,
+    validate: () => (first ? ((first = false), verdict.promise) : true),
+    validateIdleAfterMs: 0,
+  });
+  await pool.prefill(1);
+  const controller = new AbortController();
+  controller.signal.addEventListener('abort', (event) => event.stopImmediatePropagation());
+  const ran: unknown[] = [];
+  const used = outcome(pool.use((r) => void ran.push(r), { signal: controller.signal }));
+  await flush();
+  controller.abort();
+  verdict.resolve(true);
+  const result = await used;
+  expect(!result.ok && result.error).toBeInstanceOf(AbortError);
+  expect(ran).toEqual([]);
+  expect([pool.idle, pool.pending, pool.stats().aborted]).toEqual([1, 0, 1]);
   await pool.dispose();
 });

@@ -74,6 +74,8 @@ describe('a creation that fails at the very moment of its caller\'s deadline', (
     const failure = new Error('Connection terminated due to connection timeout');
     setTimeout(() => g.calls[0]!.fail(failure), 100);
     const pool = new AsyncPool({ factory: g.factory, releaser: g.releaser, maxSize: 1, acquireTimeoutMs: 100 });
+    const reported: unknown[] = [];
+    pool.on('error', ({ error }) => reported.push(error));
     const result = outcome(pool.acquire());
     await tick(100);
     const r = await result;
@@ -82,6 +84,22 @@ describe('a creation that fails at the very moment of its caller\'s deadline', (
     expect(!r.ok && r.error.counts.pending).toBe(1);
     expect(pool.pending).toBe(0);
     expect(pool.stats()).toMatchObject({ timedOut: 1, rejectedCreateFailed: 0 });
+    expect(reported).toEqual([failure]); // as when the caller's timer runs first (below)
+  });
+
+  test('the caller\'s timer first: the same error for the caller, the same report', async () => {
+    const g = gatedFactory();
+    const failure = new Error('Connection terminated due to connection timeout');
+    const pool = new AsyncPool({ factory: g.factory, releaser: g.releaser, maxSize: 1, acquireTimeoutMs: 100 });
+    const reported: unknown[] = [];
+    pool.on('error', ({ error }) => reported.push(error));
+    const result = outcome(pool.acquire());
+    setTimeout(() => g.calls[0]!.fail(failure), 100); // set after the caller's: runs after it
+    await tick(100);
+    const r = await result;
+    expect(!r.ok && r.error).toBeInstanceOf(AcquireTimeoutError);
+    expect(pool.stats()).toMatchObject({ timedOut: 1, rejectedCreateFailed: 0 });
+    expect(reported).toEqual([failure]);
   });
 
   test('a millisecond before it, the caller gets the failure itself', async () => {
