@@ -202,6 +202,12 @@ export class Waiters<T> {
     if (head === undefined || head.arrival >= arrivedBefore) return false;
     const waiter = this.queue.shift()!;
     waiter.state = 'serving';
+    // Its signal aborted, but a listener stopped the event before the pool's own ran: it leaves
+    // with its AbortError, and the failure is reported as one no caller got.
+    if (waiter.extra?.signal?.aborted === true) {
+      this.abortQuietly(waiter);
+      return false;
+    }
     const timeoutMs = this.timeoutOf(waiter);
     // Timers have millisecond resolution: a deadline less than 1 ms away counts as reached.
     if (waiter.enqueuedAt + timeoutMs - now() < 1) {

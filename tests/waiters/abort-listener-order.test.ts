@@ -155,3 +155,22 @@ test('a listener that stops the event while the caller\'s resource is being vali
   expect([pool.idle, pool.pending, pool.stats().aborted]).toEqual([1, 0, 1]);
   await pool.dispose();
 });
+
+test('a listener that stops the event, then the creation for that caller fails: AbortError, and the failure is reported', async () => {
+  let fail!: (error: unknown) => void;
+  const pool = new AsyncPool({ factory: () => new Promise<object>((_, reject) => (fail = reject)), maxSize: 1 });
+  const reported: unknown[] = [];
+  pool.on('error', ({ error }) => reported.push(error));
+  const controller = new AbortController();
+  controller.signal.addEventListener('abort', (event) => event.stopImmediatePropagation());
+  const waiting = outcome(pool.acquire({ signal: controller.signal }));
+  await flush();
+  controller.abort();
+  const failure = new Error('connect ECONNREFUSED');
+  fail(failure);
+  const result = await waiting;
+  expect(!result.ok && result.error).toBeInstanceOf(AbortError);
+  expect(reported).toEqual([failure]);
+  expect([pool.pending, pool.stats().aborted, pool.stats().rejectedCreateFailed]).toEqual([0, 1, 0]);
+  await pool.dispose();
+});
