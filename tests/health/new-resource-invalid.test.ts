@@ -4,25 +4,32 @@
  * microtasks, where no timer runs: the caller's own timeout could never fire. Creation backs off
  * instead, as after an over-capacity refusal.
  */
-import { AcquireTimeoutError, AsyncPool } from '../../src/index.js';
+import { AcquireTimeoutError, AsyncPool, type AsyncPoolOptions } from '../../src/index.js';
 import { outcome } from '../helpers.js';
-import { switchableFactory, tick, useFakeClock } from '../support.js';
+import { switchableFactory, tick, useFakeClock, type Conn } from '../support.js';
 
 useFakeClock();
+
+/** A pool over `f` that validates new resources, with a 100 ms first backoff. */
+function checkedPool(f: ReturnType<typeof switchableFactory>, options: Partial<AsyncPoolOptions<Conn>>): AsyncPool<Conn> {
+  return new AsyncPool<Conn>({
+    factory: f.factory,
+    releaser: f.releaser,
+    validateOnCreate: true,
+    createRetry: { minDelayMs: 100, maxDelayMs: 1_000 },
+    ...options,
+  });
+}
 
 test('a validate that rejects every new resource: the caller times out on time, and creation is not a busy loop', async () => {
   const f = switchableFactory();
   // Every new resource fails, but for the thousandth: were creation a loop in microtasks, the
   // test would see that one served instead of hanging.
   let checks = 0;
-  const pool = new AsyncPool({
-    factory: f.factory,
-    releaser: f.releaser,
+  const pool = checkedPool(f, {
     maxSize: 1,
     acquireTimeoutMs: 50,
     validate: async () => ++checks > 1_000,
-    validateOnCreate: true,
-    createRetry: { minDelayMs: 100, maxDelayMs: 1_000 },
   });
   const result = outcome(pool.acquire());
   await tick(50);
@@ -36,14 +43,10 @@ test('a validate that rejects every new resource: the caller times out on time, 
 test('after the backoff, creation resumes for the caller, who is served once a new resource passes', async () => {
   const f = switchableFactory();
   let checks = 0;
-  const pool = new AsyncPool({
-    factory: f.factory,
-    releaser: f.releaser,
+  const pool = checkedPool(f, {
     maxSize: 1,
     acquireTimeoutMs: 10_000,
     validate: () => ++checks > 2,
-    validateOnCreate: true,
-    createRetry: { minDelayMs: 100, maxDelayMs: 1_000 },
   });
   const result = outcome(pool.acquire());
   await tick(0);
@@ -62,15 +65,12 @@ test('after the backoff, creation resumes for the caller, who is served once a n
 test('an idle resource that fails its check (it went stale) is replaced at once: no backoff', async () => {
   const f = switchableFactory();
   let checks = 0;
-  const pool = new AsyncPool({
-    factory: f.factory,
-    releaser: f.releaser,
+  const pool = checkedPool(f, {
     maxSize: 1,
     validate: () => ++checks > 1,
     validateIdleAfterMs: 0,
-    createRetry: { minDelayMs: 100, maxDelayMs: 1_000 },
   });
-  await pool.prefill(1); // idle, never handed out
+  await pool.prefill(1); // idle, never handed out (prefill checks nothing: no caller waits)
   const result = outcome(pool.acquire());
   await tick(0);
   const r = await result;
@@ -82,13 +82,10 @@ test('an idle resource that fails its check (it went stale) is replaced at once:
 
 test('the backoff grows with each new resource that fails in a row, as after over-capacity refusals', async () => {
   const f = switchableFactory();
-  const pool = new AsyncPool({
-    factory: f.factory,
-    releaser: f.releaser,
+  const pool = checkedPool(f, {
     maxSize: 4,
     acquireTimeoutMs: 10_000,
     validate: () => false,
-    validateOnCreate: true,
     createRetry: { minDelayMs: 100, maxDelayMs: 5_000 },
   });
   const waiting = [0, 1, 2, 3].map(() => outcome(pool.acquire()));
@@ -103,14 +100,10 @@ test('the backoff grows with each new resource that fails in a row, as after ove
 test('the backoff after a failed new resource ends with it: ordinary factory failures later reject at once', async () => {
   const f = switchableFactory();
   let checks = 0;
-  const pool = new AsyncPool({
-    factory: f.factory,
-    releaser: f.releaser,
+  const pool = checkedPool(f, {
     maxSize: 2,
     acquireTimeoutMs: 60_000,
     validate: () => ++checks !== 2, // only the second new resource fails
-    validateOnCreate: true,
-    createRetry: { minDelayMs: 100, maxDelayMs: 1_000 },
   });
   const first = outcome(pool.acquire());
   await tick(0);
