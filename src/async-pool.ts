@@ -657,8 +657,12 @@ export class AsyncPool<T> implements AsyncDisposable {
     // resource failed its check (validateOnCreate), creation for waiters waits out the backoff
     // (a timer ends it and dispatches again): never a busy loop on a dead or full backend.
     const creator = this.#creator;
-    if (!creator.failingFast && !creator.holdingCreation) {
-      while (!this.#disposing && this.#waiters.length > creator.creating && this.size < this.#maxSize) void creator.create('acquire');
+    if (!creator.failingFast) {
+      if (!creator.holdingCreation) {
+        while (!this.#disposing && this.#waiters.length > creator.creating && this.size < this.#maxSize) void creator.create('acquire');
+      } else if (this.#waiters.length > creator.creating) {
+        creator.holdForCallers(); // they wait for the backoff: it keeps the process alive for them
+      }
     }
     // Failing fast, the next probe starts here once the backoff is over and a slot is free: a
     // caller put back in the queue meanwhile (its resource failed validation) is then served or

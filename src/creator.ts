@@ -513,6 +513,7 @@ export class Creator<T> {
       const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
       const rejected = this.#o.onCreateError === 'reject' && this.#waiters.rejectOldest(error, arrivedBefore, 'create');
       report = !rejected && kind !== 'prefill';
+      if (this.#waiters.queue.length === 0) this.noWaiters(); // the one it held the process for may have left
     }
     if (kind !== 'prefill') this.#backOff();
     if (this.consecutiveFailures >= this.#o.failFastAfter && !this.failingFast) this.#failFast();
@@ -529,6 +530,7 @@ export class Creator<T> {
     if (kind === 'acquire' || this.#waiters.queue.length > this.creating - this.inBackground) {
       const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
       report = !this.#waiters.rejectOldest(error, arrivedBefore, 'budget') && kind !== 'prefill';
+      if (this.#waiters.queue.length === 0) this.noWaiters();
     }
     if (kind === 'background') this.#backOff();
     // Reported once the state is complete; the listener may call back into the pool.
@@ -551,18 +553,31 @@ export class Creator<T> {
     this.#retryPending = true;
     this.#retryAt = t + delay;
     this.#owner.scheduleMaintenance(this.#retryAt, t);
-    if ((hold || this.#o.onCreateError === 'retry') && this.#waiters.queue.length !== 0) {
-      // Callers wait for this retry: the (unref'd) maintenance timer alone would let the process
-      // exit in the middle of their acquire(). This one ends the backoff and dispatches.
-      this.#clearRetryTimer();
-      this.retryHeld = true;
+    this.#clearRetryTimer();
+    if (hold || this.#o.onCreateError === 'retry') {
+      // Callers may wait for this retry: the (unref'd) maintenance timer alone would let the process
+      // exit in the middle of their acquire(). This one ends the backoff and dispatches; it holds
+      // the process while callers wait for it (see holdForCallers and noWaiters).
       // A Countdown: a backoff above 2^31-1 ms (a large createRetry.maxDelayMs) is waited out in full.
       this.#retryTimer = new Countdown(delay, () => {
         this.#retryTimer = undefined;
         this.retryHeld = false;
         if (this.retryDeadline(now()) === Infinity) this.#owner.dispatch();
-      }, true);
+      });
+      if (this.#waiters.queue.length !== 0) this.holdForCallers();
     }
+  }
+
+  /**
+   * Callers wait for a creation that the current backoff holds back: its timer keeps the process
+   * alive, as the connection attempt it stands for would, until it ends or nobody waits
+   * ({@link noWaiters}). Called whenever callers are queued during the backoff, not only at its
+   * start: the first caller may have left and another come.
+   */
+  holdForCallers(): void {
+    if (this.retryHeld || this.#retryTimer === undefined) return;
+    this.retryHeld = true;
+    this.#retryTimer.hold(true);
   }
 
   /**

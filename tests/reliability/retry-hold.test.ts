@@ -36,3 +36,19 @@ test('a caller waiting through the backoff after a new resource failed its check
   expect(await run('invalid-reject')).toEqual({ scenario: 'invalid-reject', calls: 2, got: 2 });
   expect(await run('invalid-retry')).toEqual({ scenario: 'invalid-retry', calls: 2, got: 2 });
 });
+
+describe('the backoff after a new resource failed its check', () => {
+  async function runValidation(scenario: string, onCreateError: string) {
+    const child = await runNode([fixture('validation-hold-child.mjs'), build!, scenario, onCreateError], LIMIT_MS);
+    expect({ killed: child.killed, code: child.code, stderr: child.stderr }).toEqual({ killed: false, code: 0, stderr: '' });
+    return lastJson<Record<string, unknown>>(child);
+  }
+
+  test.each(['reject', 'retry'])('holds the process for a caller who queues after it started (%s)', async (onCreateError) => {
+    expect(await runValidation('late', onCreateError)).toEqual({ scenario: 'late', first: 'ERR_ACQUIRE_TIMEOUT', got: 2 });
+  });
+
+  test('once its last caller was rejected by a failed creation, it holds nothing', async () => {
+    expect(await runValidation('left', 'reject')).toEqual({ scenario: 'left', b: 'down', pending: 0 });
+  });
+});
