@@ -543,8 +543,7 @@ export class Creator<T> {
    * Background creation (and, with `onCreateError: 'retry'`, creation for waiters) waits
    * (exponential backoff with jitter) before trying again.
    */
-  /** Starts a backoff; `hold`: it keeps the process alive while callers wait for it, as with `onCreateError: 'retry'`. */
-  #backOff(hold = false): void {
+  #backOff(): void {
     const { minDelayMs, maxDelayMs } = this.#o.createRetry;
     const ceiling = Math.min(maxDelayMs, minDelayMs * 2 ** this.#retryAttempt);
     this.#retryAttempt = Math.min(this.#retryAttempt + 1, 30);
@@ -553,12 +552,14 @@ export class Creator<T> {
     this.#retryPending = true;
     this.#retryAt = t + delay;
     this.#owner.scheduleMaintenance(this.#retryAt, t);
-    this.#clearRetryTimer();
-    if (hold || this.#o.onCreateError === 'retry') {
-      // Callers may wait for this retry: the (unref'd) maintenance timer alone would let the process
-      // exit in the middle of their acquire(). This one ends the backoff and dispatches; it holds
-      // the process while callers wait for it (see holdForCallers and noWaiters).
-      // A Countdown: a backoff above 2^31-1 ms (a large createRetry.maxDelayMs) is waited out in full.
+    // A backoff that holds creation back for callers (with 'retry', or after a new resource failed
+    // its check, even if an ordinary failure restarted it) must keep the process alive while they
+    // wait for it: the (unref'd) maintenance timer alone would let it exit in the middle of their
+    // acquire(). This timer ends the backoff and dispatches; it holds the process while callers
+    // wait (see holdForCallers and noWaiters). A Countdown: a backoff above 2^31-1 ms (a large
+    // createRetry.maxDelayMs) is waited out in full.
+    if (this.#o.onCreateError === 'retry' || this.#invalidBackoff) {
+      this.#clearRetryTimer();
       this.#retryTimer = new Countdown(delay, () => {
         this.#retryTimer = undefined;
         this.retryHeld = false;
@@ -595,7 +596,7 @@ export class Creator<T> {
     this.#retryAttempt = Math.max(this.#retryAttempt, this.#invalidInARow);
     this.#invalidInARow = Math.min(this.#invalidInARow + 1, 30);
     this.#invalidBackoff = true;
-    this.#backOff(true);
+    this.#backOff();
   }
 
   /**
