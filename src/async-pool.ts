@@ -660,7 +660,7 @@ export class AsyncPool<T> implements AsyncDisposable {
     if (!creator.failingFast) {
       if (!creator.holdingCreation) {
         while (!this.#disposing && this.#waiters.length > creator.creating && this.size < this.#maxSize) void creator.create('acquire');
-      } else if (this.#waiters.length > creator.creating) {
+      } else if (this.#waiters.length > creator.creating && this.size < this.#maxSize) {
         creator.holdForCallers(); // they wait for the backoff: it keeps the process alive for them
       }
     }

@@ -552,13 +552,13 @@ export class Creator<T> {
     this.#retryPending = true;
     this.#retryAt = t + delay;
     this.#owner.scheduleMaintenance(this.#retryAt, t);
-    // A backoff that holds creation back for callers (with 'retry', or after a new resource failed
-    // its check, even if an ordinary failure restarted it) must keep the process alive while they
-    // wait for it: the (unref'd) maintenance timer alone would let it exit in the middle of their
-    // acquire(). This timer ends the backoff and dispatches; it holds the process while callers
-    // wait (see holdForCallers and noWaiters). A Countdown: a backoff above 2^31-1 ms (a large
-    // createRetry.maxDelayMs) is waited out in full.
-    if (this.#o.onCreateError === 'retry' || this.#invalidBackoff) {
+    // A backoff that holds creation back for callers (with 'retry', after an over-capacity refusal,
+    // or after a new resource failed its check, even if an ordinary failure restarted it) must
+    // keep the process alive while they wait for it: the (unref'd) maintenance timer alone would
+    // let it exit in the middle of their acquire(). This timer ends the backoff and dispatches; it
+    // holds the process while callers wait (see holdForCallers and noWaiters). A Countdown: a
+    // backoff above 2^31-1 ms (a large createRetry.maxDelayMs) is waited out in full.
+    if (this.holdingCreation) {
       this.#clearRetryTimer();
       this.#retryTimer = new Countdown(delay, () => {
         this.#retryTimer = undefined;

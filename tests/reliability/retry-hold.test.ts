@@ -37,6 +37,10 @@ test('a caller waiting through the backoff after a new resource failed its check
   expect(await run('invalid-retry')).toEqual({ scenario: 'invalid-retry', calls: 2, got: 2 });
 });
 
+test('with onCreateError \'reject\', the backoff after an over-capacity refusal keeps the process alive for its caller', async () => {
+  expect(await run('over-capacity')).toEqual({ scenario: 'over-capacity', calls: 2, got: 2 });
+});
+
 describe('the backoff after a new resource failed its check', () => {
   async function runValidation(scenario: string, onCreateError: string) {
     const child = await runNode([fixture('validation-hold-child.mjs'), build!, scenario, onCreateError], LIMIT_MS);
