@@ -734,7 +734,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       }
     }
     const waiter = this.#waiters.shift()!;
-    if (waiter.extra?.signal?.aborted === true) {
+    if (waiter.aborted) {
       this.#servePastAborted(record, waiter, validate);
       return;
     }
@@ -756,7 +756,7 @@ export class AsyncPool<T> implements AsyncDisposable {
       waiter.state = 'serving'; // out of the queue already
       this.#waiting.abortQuietly(waiter);
       waiter = this.#waiters.shift();
-    } while (waiter?.extra?.signal?.aborted === true);
+    } while (waiter?.aborted === true);
     if (waiter === undefined) {
       this.#keep(record, false);
     } else {

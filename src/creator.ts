@@ -181,6 +181,16 @@ export class Creator<T> {
     if (this.#rateGate !== undefined) for (const start of this.#rateGate.clear()) start();
   }
 
+  /**
+   * The oldest caller gets this creation's failure (see `Waiters.rejectOldest`); if it was the
+   * last one queued, a backoff held for it no longer holds the process.
+   */
+  #rejectOldest(error: unknown, arrivedBefore: number, cause: 'create' | 'budget'): boolean {
+    const rejected = this.#waiters.rejectOldest(error, arrivedBefore, cause);
+    if (this.#waiters.queue.length === 0) this.noWaiters();
+    return rejected;
+  }
+
   /** The last caller stopped waiting: a pending retry no longer holds the process. */
   noWaiters(): void {
     if (!this.retryHeld) return;
@@ -511,9 +521,8 @@ export class Creator<T> {
       // one, who still has time, gets a creation of its own. A waiter that counted on a
       // keep-warm creation gets its error. prefill()'s caller gets its own error either way.
       const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
-      const rejected = this.#o.onCreateError === 'reject' && this.#waiters.rejectOldest(error, arrivedBefore, 'create');
+      const rejected = this.#o.onCreateError === 'reject' && this.#rejectOldest(error, arrivedBefore, 'create');
       report = !rejected && kind !== 'prefill';
-      if (this.#waiters.queue.length === 0) this.noWaiters(); // the one it held the process for may have left
     }
     if (kind !== 'prefill') this.#backOff();
     if (this.consecutiveFailures >= this.#o.failFastAfter && !this.failingFast) this.#failFast();
@@ -529,8 +538,7 @@ export class Creator<T> {
     let report = kind === 'background';
     if (kind === 'acquire' || this.#waiters.queue.length > this.creating - this.inBackground) {
       const arrivedBefore = kind === 'acquire' ? arrivals : Infinity;
-      report = !this.#waiters.rejectOldest(error, arrivedBefore, 'budget') && kind !== 'prefill';
-      if (this.#waiters.queue.length === 0) this.noWaiters();
+      report = !this.#rejectOldest(error, arrivedBefore, 'budget') && kind !== 'prefill';
     }
     if (kind === 'background') this.#backOff();
     // Reported once the state is complete; the listener may call back into the pool.

@@ -106,7 +106,7 @@ export class Health<T> {
     // Its caller's signal aborted, but an abort listener added before acquire() stopped the event
     // before the pool's own could run: the caller leaves now, never served. (What its leaving sets
     // off may run user code: the checks below see the outcome.)
-    if (waiter.state === 'serving' && waiter.extra?.signal?.aborted === true) this.#waiters.abort(waiter);
+    if (waiter.state === 'serving' && waiter.aborted) this.#waiters.abort(waiter);
     if (record.state === 'closed') return; // dispose() closed it meanwhile
     const owner = this.#owner;
     if (unused && valid) owner.newResourceChecked(true);

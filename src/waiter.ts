@@ -158,6 +158,15 @@ export class Waiter<T> {
     rejectWith(this.resolver, error);
   }
 
+  /**
+   * Its signal has aborted. Read where the pool serves or rejects it: a listener added to the
+   * signal before `acquire()` runs before the pool's own, and may even stop the event, so the
+   * caller can still be in the pool's hands with its signal aborted.
+   */
+  get aborted(): boolean {
+    return this.extra?.signal?.aborted === true;
+  }
+
   /** Its priority level (0 is the highest). */
   get priority(): number {
     return this.extra === undefined ? 0 : this.extra.priority;

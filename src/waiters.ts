@@ -182,11 +182,16 @@ export class Waiters<T> {
   /** Its timeout passed: it leaves with an `AcquireTimeoutError` quoting the counts as it left. */
   timeOut(waiter: Waiter<T>): void {
     if (waiter.state === 'settled') return;
+    this.#timeOutWith(waiter, this.#owner.createFailure);
+    this.#owner.waiterLeft();
+  }
+
+  /** Settles `waiter` with an `AcquireTimeoutError` whose `cause` is `cause`, without telling the owner. */
+  #timeOutWith(waiter: Waiter<T>, cause: unknown): void {
     const counts = this.#owner.counts(); // taken before it leaves, so `pending` includes it
     this.settle(waiter);
     this.#stats.timedOut++;
-    waiter.reject(new AcquireTimeoutError(this.timeoutOf(waiter), counts, this.#owner.createFailure));
-    this.#owner.waiterLeft();
+    waiter.reject(new AcquireTimeoutError(this.timeoutOf(waiter), counts, cause));
   }
 
   /**
@@ -204,17 +209,13 @@ export class Waiters<T> {
     waiter.state = 'serving';
     // Its signal aborted, but a listener stopped the event before the pool's own ran: it leaves
     // with its AbortError, and the failure is reported as one no caller got.
-    if (waiter.extra?.signal?.aborted === true) {
+    if (waiter.aborted) {
       this.abortQuietly(waiter);
       return false;
     }
-    const timeoutMs = this.timeoutOf(waiter);
     // Timers have millisecond resolution: a deadline less than 1 ms away counts as reached.
-    if (waiter.enqueuedAt + timeoutMs - now() < 1) {
-      const counts = this.#owner.counts(); // taken before it leaves, so `pending` includes it
-      this.settle(waiter);
-      this.#stats.timedOut++;
-      waiter.reject(new AcquireTimeoutError(timeoutMs, counts, error));
+    if (waiter.enqueuedAt + this.timeoutOf(waiter) - now() < 1) {
+      this.#timeOutWith(waiter, error);
       return false;
     }
     this.settle(waiter);
